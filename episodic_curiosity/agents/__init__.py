@@ -1,0 +1,1 @@
+"""PPO learner, rollout collection, evaluation and the policy training loop."""

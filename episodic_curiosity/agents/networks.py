@@ -1,0 +1,44 @@
+"""The policy/value network: Nature CNN + 512 fc, shared by both heads (as in the paper's PPO)."""
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def _init(layer, gain=np.sqrt(2), bias=0.0):
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.constant_(layer.bias, bias)
+    return layer
+
+
+class NatureCNN(nn.Module):
+    """uint8 NHWC frames -> 512 features. Scaling and layout change happen here, on the device."""
+
+    def __init__(self, obs_shape):
+        super().__init__()
+        height, width, channels = obs_shape
+        self.convs = nn.Sequential(
+            _init(nn.Conv2d(channels, 32, 8, stride=4)), nn.ReLU(),
+            _init(nn.Conv2d(32, 64, 4, stride=2)), nn.ReLU(),
+            _init(nn.Conv2d(64, 64, 3, stride=1)), nn.ReLU(), nn.Flatten())
+        with torch.no_grad():
+            flat = self.convs(torch.zeros(1, channels, height, width)).shape[1]
+        self.fc = nn.Sequential(_init(nn.Linear(flat, 512)), nn.ReLU())
+
+    def forward(self, obs):
+        x = obs.permute(0, 3, 1, 2).float().div_(255.0)
+        return self.fc(self.convs(x))
+
+
+class ActorCritic(nn.Module):
+    def __init__(self, obs_shape, num_actions):
+        super().__init__()
+        self.obs_shape, self.num_actions = tuple(obs_shape), num_actions
+        self.torso = NatureCNN(obs_shape)
+        self.policy = _init(nn.Linear(512, num_actions), gain=0.01)
+        self.value = _init(nn.Linear(512, 1), gain=1.0)
+
+    def forward(self, obs):
+        """Returns (logits, value)."""
+        features = self.torso(obs)
+        return self.policy(features), self.value(features).squeeze(-1)

@@ -1,0 +1,126 @@
+"""PPO (clipped objective, GAE, value clipping, entropy bonus), CleanRL-readable, in PyTorch.
+
+Defaults are the paper's DMLab PPO numbers (DESIGN.md); every one is a gin parameter.
+"""
+
+import dataclasses
+
+import gin
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+
+@gin.configurable
+@dataclasses.dataclass
+class PPOConfig:
+    num_envs: int = 12  # parallel environments
+    num_steps: int = 256  # rollout length per env per update
+    num_minibatches: int = 4  # minibatches per epoch
+    update_epochs: int = 4  # passes over each rollout
+    gamma: float = 0.99  # discount
+    gae_lambda: float = 0.95  # GAE lambda
+    learning_rate: float = 1.9307e-4  # Adam lr, annealed linearly to 0 when `anneal` is set
+    clip_coef: float = 0.1  # PPO clip range, annealed like the lr
+    anneal: bool = True  # linear annealing of lr and clip range over the run
+    ent_coef: float = 0.0010941  # entropy bonus
+    vf_coef: float = 0.5  # value loss weight
+    clip_value_loss: bool = True  # clip the value update like the policy's (baselines PPO)
+    max_grad_norm: float = 0.5  # global gradient-norm clip
+    adam_eps: float = 1e-5  # Adam epsilon (baselines / CleanRL)
+    norm_adv: bool = True  # normalise advantages per minibatch
+
+    @property
+    def batch_size(self):
+        return self.num_envs * self.num_steps
+
+    @property
+    def minibatch_size(self):
+        return self.batch_size // self.num_minibatches
+
+
+def compute_gae(rewards, values, dones, last_value, last_done, gamma, gae_lambda):
+    """Generalised advantage estimation over a [T, N] rollout.
+
+    dones[t] = 1 means the observation at step t starts a new episode (the previous one ended), so
+    no value is bootstrapped across it. Returns (advantages, returns), both [T, N].
+    """
+    num_steps = rewards.shape[0]
+    advantages = torch.zeros_like(rewards)
+    last_gae = torch.zeros_like(last_value)
+    for t in reversed(range(num_steps)):
+        if t == num_steps - 1:
+            next_nonterminal, next_value = 1.0 - last_done, last_value
+        else:
+            next_nonterminal, next_value = 1.0 - dones[t + 1], values[t + 1]
+        delta = rewards[t] + gamma * next_value * next_nonterminal - values[t]
+        last_gae = delta + gamma * gae_lambda * next_nonterminal * last_gae
+        advantages[t] = last_gae
+    return advantages, advantages + values
+
+
+def policy_loss(new_logprob, old_logprob, advantages, clip_coef):
+    """Clipped surrogate objective (to minimise); also returns the clip fraction and approx. KL."""
+    log_ratio = new_logprob - old_logprob
+    ratio = log_ratio.exp()
+    unclipped = -advantages * ratio
+    clipped = -advantages * torch.clamp(ratio, 1 - clip_coef, 1 + clip_coef)
+    with torch.no_grad():
+        clip_fraction = ((ratio - 1).abs() > clip_coef).float().mean()
+        approx_kl = ((ratio - 1) - log_ratio).mean()
+    return torch.max(unclipped, clipped).mean(), clip_fraction, approx_kl
+
+
+def value_loss(new_value, old_value, returns, clip_coef, clip):
+    """0.5 * squared error, optionally the max of clipped and unclipped errors (baselines PPO)."""
+    unclipped = (new_value - returns) ** 2
+    if not clip:
+        return 0.5 * unclipped.mean()
+    clipped_value = old_value + torch.clamp(new_value - old_value, -clip_coef, clip_coef)
+    return 0.5 * torch.max(unclipped, (clipped_value - returns) ** 2).mean()
+
+
+class PPOLearner:
+    """Owns the network and optimizer; `update` does the epochs of minibatch steps on a rollout."""
+
+    def __init__(self, network: nn.Module, config: PPOConfig):
+        self.network, self.config = network, config
+        self.optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate,
+                                          eps=config.adam_eps)
+
+    def schedule(self, progress: float):
+        """Sets the annealed lr for training progress in [0, 1]; returns the clip range."""
+        frac = 1.0 - progress if self.config.anneal else 1.0
+        self.optimizer.param_groups[0]["lr"] = frac * self.config.learning_rate
+        return frac * self.config.clip_coef
+
+    def update(self, batch: dict, clip_coef: float) -> dict:
+        """batch: flat tensors obs, actions, logprobs, values, advantages, returns."""
+        c = self.config
+        size = batch["actions"].shape[0]
+        minibatch = size // c.num_minibatches
+        stats = []
+        for _ in range(c.update_epochs):
+            order = torch.randperm(size, device=batch["actions"].device)
+            for start in range(0, size - minibatch + 1, minibatch):
+                idx = order[start:start + minibatch]
+                logits, new_value = self.network(batch["obs"][idx])
+                dist = Categorical(logits=logits)
+                advantages = batch["advantages"][idx]
+                if c.norm_adv:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                pg_loss, clip_fraction, approx_kl = policy_loss(
+                    dist.log_prob(batch["actions"][idx]), batch["logprobs"][idx], advantages,
+                    clip_coef)
+                v_loss = value_loss(new_value, batch["values"][idx], batch["returns"][idx],
+                                    clip_coef, c.clip_value_loss)
+                entropy = dist.entropy().mean()
+                loss = pg_loss - c.ent_coef * entropy + c.vf_coef * v_loss
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.network.parameters(), c.max_grad_norm)
+                self.optimizer.step()
+                stats.append(torch.stack([pg_loss, v_loss, entropy, clip_fraction, approx_kl]))
+        means = torch.stack(stats).mean(0).tolist()
+        return dict(zip(["policy_loss", "value_loss", "entropy", "clip_fraction", "approx_kl"],
+                        means))

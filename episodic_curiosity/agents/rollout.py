@@ -1,0 +1,32 @@
+"""Rollout storage on the learner's device, and acting with the current policy."""
+
+import numpy as np
+import torch
+from torch.distributions import Categorical
+
+
+@torch.no_grad()
+def act(network, obs: np.ndarray, device, greedy: bool = False):
+    """Samples actions for a batch of uint8 frames; returns (actions, logprobs, values) tensors."""
+    logits, values = network(torch.as_tensor(obs, device=device))
+    dist = Categorical(logits=logits)
+    actions = logits.argmax(-1) if greedy else dist.sample()
+    return actions, dist.log_prob(actions), values
+
+
+class Rollout:
+    """[T, N] buffers for one PPO update; dones[t] marks that obs[t] begins a new episode."""
+
+    def __init__(self, num_steps, num_envs, obs_shape, device):
+        self.obs = torch.zeros((num_steps, num_envs) + tuple(obs_shape), dtype=torch.uint8,
+                               device=device)
+        shape = (num_steps, num_envs)
+        self.actions = torch.zeros(shape, dtype=torch.long, device=device)
+        self.logprobs, self.values, self.rewards, self.dones = (
+            torch.zeros(shape, device=device) for _ in range(4))
+
+    def flat(self, advantages, returns) -> dict:
+        """The rollout as flat [T*N] tensors for minibatching."""
+        return {"obs": self.obs.flatten(0, 1), "actions": self.actions.flatten(),
+                "logprobs": self.logprobs.flatten(), "values": self.values.flatten(),
+                "advantages": advantages.flatten(), "returns": returns.flatten()}

@@ -1,0 +1,28 @@
+"""What every binary shares: bad flags and UsageErrors become one line on stderr and exit 2."""
+
+import sys
+
+from absl import app, flags
+
+from episodic_curiosity.errors import UsageError
+
+
+def _parse_flags(argv):
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        print(f"error: {e}; run with --help for the valid flags", file=sys.stderr)
+        sys.exit(2)
+
+
+def run(main):
+    """absl app.run for `main(argv)`, exiting 2 with one line on bad input."""
+
+    def guarded(argv):
+        try:
+            return main(argv)
+        except UsageError as e:
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(2)
+
+    app.run(guarded, flags_parser=_parse_flags)

@@ -1,0 +1,29 @@
+"""Gin files and bindings -> configured library, with bad input reported as one line."""
+
+import pathlib
+
+import gin
+
+from episodic_curiosity.errors import UsageError
+
+GIN_DIR = pathlib.Path(__file__).resolve().parent.parent / "gin"
+
+
+def register_configurables():
+    """Imports every module with gin configurables, so any binding can name them."""
+    from episodic_curiosity.agents import ppo, trainer  # noqa: F401
+
+
+def parse(files=(), bindings=()):
+    """Clears gin, then applies `files` and `bindings` in order (later ones win)."""
+    register_configurables()
+    gin.clear_config()
+    for path in files:
+        if not pathlib.Path(path).is_file():
+            raise UsageError(f"gin config file {path} does not exist")
+    try:
+        gin.parse_config_files_and_bindings([str(p) for p in files], list(bindings))
+    except Exception as e:  # gin raises ValueError, SyntaxError, KeyError... for bad bindings
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UsageError(f"bad gin configuration: {message}; bindings look like "
+                         "'PPOConfig.learning_rate = 2.5e-4' (see gin/ for valid names)") from e

@@ -1,0 +1,71 @@
+"""CSV writers that survive kills and resumes: rows past the resume step are dropped, not repeated.
+
+Rows are written and flushed one at a time; a resumed run first cuts every row whose step is later
+than the checkpoint it resumes from, so the file never holds a step twice or skips one.
+"""
+
+import csv
+import os
+import pathlib
+import time
+
+from episodic_curiosity.errors import UsageError
+
+
+class ResumableCsv:
+    def __init__(self, path, columns, resume_step: int = 0):
+        """Opens `path` for appending after cutting rows with step > resume_step.
+
+        `columns` must start with "step"; a file with a different header is an incompatible run.
+        """
+        self.path, self.columns = pathlib.Path(path), list(columns)
+        assert self.columns[0] == "step"
+        kept = self._rows_up_to(resume_step)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "w", newline="") as f:
+            csv.writer(f).writerows([self.columns] + kept)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        self._file = open(self.path, "a", newline="")
+        self._writer = csv.writer(self._file)
+
+    def _rows_up_to(self, resume_step):
+        if not self.path.exists():
+            return []
+        with open(self.path, newline="") as f:
+            rows = list(csv.reader(f))
+        if not rows:
+            return []
+        if rows[0] != self.columns:
+            raise UsageError(f"{self.path} has columns {rows[0]}, this run writes {self.columns}; "
+                             "use a new --workdir for a different configuration")
+        # A row cut short by a kill fails to parse or has the wrong width: drop it.
+        return [r for r in rows[1:] if len(r) == len(self.columns) and _step(r) <= resume_step]
+
+    def write(self, step: int, **values):
+        row = [step] + [values.get(c, "") for c in self.columns[1:]]
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def close(self):
+        self._file.close()
+
+
+def _step(row):
+    try:
+        return int(row[0])
+    except ValueError:
+        return float("inf")
+
+
+class RewardCsv(ResumableCsv):
+    """reward_<split>.csv with the columns step,reward_<split>,timestamp_s."""
+
+    def __init__(self, path, split: str, resume_step: int = 0):
+        self.split = split
+        super().__init__(path, ["step", f"reward_{split}", "timestamp_s"], resume_step)
+
+    def add(self, step: int, reward: float):
+        self.write(step, **{f"reward_{self.split}": f"{reward:.6g}",
+                            "timestamp_s": f"{time.time():.3f}"})

@@ -1,0 +1,65 @@
+"""Scenario name -> environment factory, the only way the rest of the project builds an env."""
+
+import dataclasses
+import functools
+from typing import Callable
+
+import gymnasium as gym
+
+from episodic_curiosity.envs import doom, wrappers
+from episodic_curiosity.envs.splits import Split, level_seed
+from episodic_curiosity.errors import UsageError, not_one_of
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str
+    engine: str
+    num_actions: int
+    episode_steps: int  # agent steps (after action repeat) before the time limit
+    description: str
+    build: Callable[[int], gym.Env]  # level seed -> raw env (wrappers are added by make_env)
+    cell_size: float  # map units per coverage-grid cell
+
+
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def register(scenario: Scenario) -> None:
+    _SCENARIOS[scenario.name] = scenario
+
+
+def names() -> list[str]:
+    return sorted(_SCENARIOS)
+
+
+def get(name: str) -> Scenario:
+    if name not in _SCENARIOS:
+        raise UsageError(not_one_of("scenario", name, _SCENARIOS) +
+                         " (python -m episodic_curiosity.envs --list describes them)")
+    return _SCENARIOS[name]
+
+
+def make_env(name: str, split: Split, index: int, obs_size: int = 84) -> gym.Env:
+    """The `index`-th env of `split` for a scenario, wrapped: resize -> episode statistics."""
+    scenario = get(name)
+    env = scenario.build(level_seed(split, index))
+    env = wrappers.ResizeObservation(env, obs_size)
+    return wrappers.EpisodeStatistics(env, scenario.cell_size)
+
+
+def env_factories(name: str, split: Split, indices, obs_size: int = 84):
+    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs."""
+    get(name)  # fail fast in the parent, not in a worker
+    return [functools.partial(make_env, name, split, i, obs_size) for i in indices]
+
+
+# VizDoom: 4 tics per step (action repeat 4); 2100 tics = 525 agent steps for MyWayHome.
+register(Scenario(
+    name="doom_dense", engine="vizdoom", num_actions=5, episode_steps=525,
+    description="MyWayHome, random spawn in one of 17 rooms, +1 at the vest (ICM's 'dense')",
+    build=functools.partial(doom.DoomEnv, "my_way_home.cfg"), cell_size=64.0))
+register(Scenario(
+    name="doom_basic", engine="vizdoom", num_actions=3, episode_steps=75,
+    description="Basic: shoot the monster in front (quick learning check, not an exploration task)",
+    build=functools.partial(doom.DoomEnv, "basic.cfg"), cell_size=64.0))

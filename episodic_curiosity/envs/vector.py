@@ -1,0 +1,119 @@
+"""A batch of environments stepped together, in this process or in subprocess workers.
+
+Each worker owns a contiguous group of envs, so 12 envs on 2 cores need not mean 12 processes.
+Episodes reset in the same step they end: the returned observation starts the next episode and
+`info["final_obs"]` keeps the last one (PPO bootstraps truncated episodes from it).
+"""
+
+import multiprocessing as mp
+import traceback
+
+import numpy as np
+
+
+def _step_group(envs, actions):
+    results = []
+    for env, action in zip(envs, actions):
+        obs, reward, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            info["final_obs"] = obs
+            obs, reset_info = env.reset()
+            info["agent_xy_reset"] = reset_info.get("agent_xy")
+        results.append((obs, reward, terminated, truncated, info))
+    return results
+
+
+def _reset_group(envs):
+    return [env.reset() for env in envs]
+
+
+def _worker(conn, env_fns):
+    try:
+        envs = [fn() for fn in env_fns]
+        conn.send(("ok", (envs[0].observation_space, envs[0].action_space)))
+        while True:
+            command, payload = conn.recv()
+            if command == "step":
+                conn.send(("ok", _step_group(envs, payload)))
+            elif command == "reset":
+                conn.send(("ok", _reset_group(envs)))
+            elif command == "close":
+                for env in envs:
+                    env.close()
+                conn.send(("ok", None))
+                return
+    except (KeyboardInterrupt, EOFError):
+        return
+    except Exception:  # report to the parent, which raises with the worker's traceback
+        conn.send(("error", traceback.format_exc()))
+
+
+class VecEnv:
+    """`len(env_fns)` environments; `num_workers=0` steps them in this process."""
+
+    def __init__(self, env_fns, num_workers: int = 0):
+        self.num_envs = len(env_fns)
+        self._conns, self._procs, self._envs = [], [], []
+        if num_workers <= 0:
+            self._envs = [fn() for fn in env_fns]
+            self.observation_space = self._envs[0].observation_space
+            self.action_space = self._envs[0].action_space
+            return
+        groups = np.array_split(np.arange(self.num_envs), min(num_workers, self.num_envs))
+        context = mp.get_context("spawn")  # no fork: the parent may hold torch threads
+        for group in groups:
+            parent, child = context.Pipe()
+            proc = context.Process(target=_worker, args=(child, [env_fns[i] for i in group]),
+                                   daemon=True)
+            proc.start()
+            child.close()
+            self._conns.append(parent)
+            self._procs.append(proc)
+        spaces = [self._receive(conn) for conn in self._conns]
+        self.observation_space, self.action_space = spaces[0]
+        self._group_slices = [slice(int(g[0]), int(g[-1]) + 1) for g in groups]
+
+    @staticmethod
+    def _receive(conn):
+        status, payload = conn.recv()
+        if status == "error":
+            raise RuntimeError(f"environment worker failed:\n{payload}")
+        return payload
+
+    def _run(self, command, actions=None):
+        if self._envs:
+            return _step_group(self._envs, actions) if command == "step" else _reset_group(self._envs)
+        for conn, group in zip(self._conns, self._group_slices):
+            conn.send((command, None if actions is None else actions[group]))
+        return [item for conn in self._conns for item in self._receive(conn)]
+
+    def reset(self):
+        results = self._run("reset")
+        return np.stack([obs for obs, _ in results]), [info for _, info in results]
+
+    def step(self, actions):
+        results = self._run("step", np.asarray(actions))
+        obs, rewards, terminated, truncated, infos = zip(*results)
+        return (np.stack(obs), np.asarray(rewards, np.float32), np.asarray(terminated),
+                np.asarray(truncated), list(infos))
+
+    def close(self):
+        for env in self._envs:
+            env.close()
+        for conn in self._conns:
+            try:
+                conn.send(("close", None))
+                conn.recv()
+            except (BrokenPipeError, EOFError):
+                pass
+        for proc in self._procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+        self._envs, self._conns, self._procs = [], [], []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

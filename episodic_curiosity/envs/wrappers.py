@@ -1,0 +1,49 @@
+"""Engine-independent wrappers, composed in reading order by the scenario factories."""
+
+import cv2
+import gymnasium as gym
+import numpy as np
+
+
+class ResizeObservation(gym.ObservationWrapper):
+    """Area-resamples RGB frames to `size` x `size` (84 in the paper)."""
+
+    def __init__(self, env, size: int = 84):
+        super().__init__(env)
+        self._size = size
+        self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
+
+    def observation(self, observation):
+        return cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)
+
+
+class EpisodeStatistics(gym.Wrapper):
+    """Adds `info["episode"]` = {return, length, cells_visited} on the last step of an episode.
+
+    Coverage counts distinct (x, y) cells of `cell_size` map units visited in the episode, from
+    `info["agent_xy"]`; it is the exploration metric of the paper's no-reward scenarios.
+    """
+
+    def __init__(self, env, cell_size: float):
+        super().__init__(env)
+        self._cell_size = cell_size
+
+    def _visit(self, info):
+        if "agent_xy" in info:
+            self._cells.add(tuple(np.floor(info["agent_xy"] / self._cell_size).astype(int)))
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self._return, self._length, self._cells = 0.0, 0, set()
+        self._visit(info)
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._return += float(reward)
+        self._length += 1
+        self._visit(info)
+        if terminated or truncated:
+            info["episode"] = {"return": self._return, "length": self._length,
+                               "cells_visited": len(self._cells)}
+        return obs, reward, terminated, truncated, info

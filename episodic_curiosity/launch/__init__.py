@@ -1,0 +1,1 @@
+"""Running methods: which stages a method chains, and running them locally."""

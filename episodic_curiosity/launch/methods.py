@@ -1,0 +1,43 @@
+"""The methods of the paper: what each one runs, and which gin files configure it."""
+
+import dataclasses
+
+from episodic_curiosity.configuration import GIN_DIR
+from episodic_curiosity.errors import UsageError, not_one_of
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    name: str
+    description: str
+    available: bool = True
+
+    @property
+    def gin_file(self):
+        return GIN_DIR / "methods" / f"{self.name}.gin"
+
+
+METHODS = {m.name: m for m in [
+    Method("ppo", "PPO on the task reward alone"),
+    Method("ppo_plus_ec", "PPO + episodic curiosity, R-network trained offline", available=False),
+    Method("ppo_plus_eco", "PPO + episodic curiosity, R-network trained online", available=False),
+    Method("ppo_plus_grid_oracle", "PPO + privileged (x, y) cell-count bonus", available=False),
+]}
+
+PRESETS = ("smoke",)
+
+
+def get(name: str) -> Method:
+    if name not in METHODS:
+        raise UsageError(not_one_of("method", name, METHODS))
+    method = METHODS[name]
+    if not method.available:
+        ready = [m for m in METHODS.values() if m.available]
+        raise UsageError(f"method '{name}' ({method.description}) is not implemented yet; "
+                         f"available now: {', '.join(m.name for m in ready)}")
+    return method
+
+
+def usage_text() -> str:
+    return "; ".join(f"{m.name}: {m.description}{'' if m.available else ' (coming)'}"
+                     for m in METHODS.values())

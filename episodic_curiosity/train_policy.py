@@ -1,0 +1,27 @@
+"""Binary: train a policy in one run directory. Reruns resume from the newest checkpoint.
+
+  python -m episodic_curiosity.train_policy --workdir=/tmp/run \
+      --gin_config=gin/methods/ppo.gin --gin_bindings="train_policy.scenario='doom_dense'"
+"""
+
+from absl import flags
+
+from episodic_curiosity import cli, configuration
+from episodic_curiosity.agents import trainer
+from episodic_curiosity.workdir import RunDir
+
+flags.DEFINE_string("workdir", None, "Run directory (created; resumed if it holds checkpoints).",
+                    required=True)
+flags.DEFINE_multi_string("gin_config", [], "Gin files, applied in order.")
+flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
+    trainer.train_policy(RunDir(FLAGS.workdir))
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,31 @@
+"""Launch one (method, scenario, run) locally; rerunning the same command resumes it.
+
+  python scripts/launcher_script.py --method=ppo --scenario=doom_dense --workdir=/tmp/ec
+  python scripts/launcher_script.py --method=ppo --scenario=doom_dense --workdir=/tmp/ec --preset=smoke
+"""
+
+from absl import flags
+
+from episodic_curiosity import cli
+from episodic_curiosity.launch import local, methods
+
+flags.DEFINE_string("method", "ppo", "Method: " + methods.usage_text())
+flags.DEFINE_string("scenario", "doom_dense",
+                    "Scenario (python -m episodic_curiosity.envs --list shows all).")
+flags.DEFINE_string("workdir", None, "Root directory; the run goes to "
+                    "<workdir>/<method>/<scenario>/run_number_<n>/.", required=True)
+flags.DEFINE_integer("run_number", 0, "Run index: seeds the network and the training levels.")
+flags.DEFINE_string("preset", None, f"Optional preset: {', '.join(methods.PRESETS)} "
+                    "(smoke: a few minutes on a laptop CPU).")
+flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings, applied last.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    local.run(FLAGS.method, FLAGS.scenario, FLAGS.workdir, FLAGS.run_number, FLAGS.preset,
+              FLAGS.gin_bindings)
+
+
+if __name__ == "__main__":
+    cli.run(main)
