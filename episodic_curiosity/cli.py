@@ -22,7 +22,8 @@ def run(main):
         try:
             return main(argv)
         except UsageError as e:
-            print(f"error: {e}", file=sys.stderr)
+            # gin appends "In call to configurable ..." lines: the first line is the message.
+            print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
             sys.exit(2)
 
     app.run(guarded, flags_parser=_parse_flags)

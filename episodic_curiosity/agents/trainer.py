@@ -89,7 +89,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
             learner.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as e:
             raise UsageError(f"checkpoint in {run_dir.checkpoints} does not fit this network "
-                             f"({str(e).splitlines()[0]}); use a new --workdir") from e
+                             f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
         step, update = state["step"], state["update"]
         checkpoint.restore_rng_state(state["rng"])
     else:

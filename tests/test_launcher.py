@@ -1,0 +1,138 @@
+"""The launcher as a user runs it: run directory, CSVs, kill-and-resume, bad input."""
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import REPO, run_launcher
+from episodic_curiosity import checkpoint
+
+SMOKE = ["--method=ppo", "--scenario=doom_dense", "--preset=smoke"]
+SMOKE_BATCH, SMOKE_TOTAL = 4 * 64, 4096
+
+
+def steps(path):
+    with open(path, newline="") as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+def snapshot(directory):
+    return {p.relative_to(directory): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def test_smoke_run_writes_the_run_directory(tmp_path):
+    result = run_launcher(*SMOKE, f"--workdir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "ppo" / "doom_dense" / "run_number_0"
+    for name in ("reward_train.csv", "reward_valid.csv", "reward_test.csv", "progress.csv",
+                 "log.txt", "config.gin", "operative_config.gin"):
+        assert (run / name).is_file(), name
+    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
+    for split in ("train", "valid", "test"):
+        split_steps = steps(run / f"reward_{split}.csv")
+        assert split_steps and split_steps == sorted(set(split_steps)), split
+    assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
+    assert checkpoint.list_steps(run / "checkpoints")[-1] == SMOKE_TOTAL
+    assert "steps/s" in result.stderr and "ETA" in result.stderr
+    # A finished run rerun is a no-op that keeps its CSVs.
+    before = snapshot(run)
+    assert run_launcher(*SMOKE, f"--workdir={tmp_path}").returncode == 0
+    assert steps(run / "progress.csv") == steps_before(before)
+
+
+def steps_before(snap):
+    lines = snap[next(k for k in snap if str(k) == "progress.csv")].decode().splitlines()[1:]
+    return [int(line.split(",")[0]) for line in lines]
+
+
+def test_sigkill_after_a_checkpoint_then_rerun_resumes_without_duplicates(tmp_path):
+    run = tmp_path / "ppo" / "doom_dense" / "run_number_0"
+    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"), *SMOKE,
+                             f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
+        time.sleep(0.2)
+    time.sleep(1.0)  # let it write rows past the checkpoint, which the resume must cut
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
+    assert 0 < killed_at < SMOKE_TOTAL
+    result = run_launcher(*SMOKE, f"--workdir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"resuming doom_dense at step {killed_at}" in (run / "log.txt").read_text()
+    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
+    for split in ("train", "valid", "test"):
+        split_steps = steps(run / f"reward_{split}.csv")
+        assert split_steps == sorted(set(split_steps)), split
+    assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
+
+
+def assert_one_line_error(result, *needles):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--method=ppo_plus_nope", "--scenario=doom_dense"], ["ppo_plus_nope", "ppo_plus_ec"]),
+    (["--method=ppo", "--scenario=atlantis"], ["atlantis", "doom_dense"]),
+    (["--method=ppo", "--gin_bindings=PPOConfig.learning_rate = = 3"], ["gin"]),
+    (["--method=ppo", "--gin_bindings=NoSuchThing.x = 3"], ["NoSuchThing"]),
+    (["--method=ppo", "--preset=huge"], ["huge", "smoke"]),
+    (["--method=ppo", "--no_such_flag=1"], ["no_such_flag"]),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needles):
+    assert_one_line_error(run_launcher(*args, f"--workdir={tmp_path}"), *needles)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_workdir(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={blocker}/runs"), "workdir")
+
+
+def _prepared_run(tmp_path):
+    run = tmp_path / "ppo" / "doom_dense" / "run_number_0"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "reward_train.csv").write_text("step,reward_train,timestamp_s\n256,0.5,1.0\n")
+    return run
+
+
+def test_corrupt_checkpoint_is_reported_and_nothing_is_overwritten(tmp_path):
+    run = _prepared_run(tmp_path)
+    (run / "checkpoints" / "ckpt_000000000256.pt").write_bytes(b"\x80\x02garbage")
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), "corrupt",
+                          "ckpt_000000000256.pt")
+    assert snapshot(tmp_path) == before
+
+
+def test_checkpoint_of_another_scenario_is_refused(tmp_path):
+    run = _prepared_run(tmp_path)
+    checkpoint.save(run / "checkpoints", 256, {
+        "update": 1, "network": {}, "optimizer": {}, "rng": checkpoint.rng_state(),
+        "meta": {"scenario": "doom_basic", "obs_shape": [84, 84, 3], "num_actions": 3}})
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), "doom_basic",
+                          "new --workdir")
+    assert snapshot(tmp_path) == before
+
+
+def test_checkpoint_with_wrong_weights_is_refused(tmp_path):
+    run = _prepared_run(tmp_path)
+    checkpoint.save(run / "checkpoints", 256, {
+        "update": 1, "network": {"policy.weight": torch.zeros(2, 2)}, "optimizer": {},
+        "rng": checkpoint.rng_state(),
+        "meta": {"scenario": "doom_dense", "obs_shape": [84, 84, 3], "num_actions": 5}})
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), "does not fit")
+    assert snapshot(tmp_path) == before
