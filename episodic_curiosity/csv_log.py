@@ -16,10 +16,10 @@ class ResumableCsv:
     def __init__(self, path, columns, resume_step: int = 0):
         """Opens `path` for appending after cutting rows with step > resume_step.
 
-        `columns` must start with "step"; a file with a different header is an incompatible run.
+        The first column is the integer resume key (step, or epoch); a file with a different header
+        is an incompatible run.
         """
         self.path, self.columns = pathlib.Path(path), list(columns)
-        assert self.columns[0] == "step"
         kept = self._rows_up_to(resume_step)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         with open(tmp, "w", newline="") as f:
@@ -44,6 +44,7 @@ class ResumableCsv:
         return [r for r in rows[1:] if len(r) == len(self.columns) and _step(r) <= resume_step]
 
     def write(self, step: int, **values):
+        """Appends one row; `step` fills the first column."""
         row = [step] + [values.get(c, "") for c in self.columns[1:]]
         self._writer.writerow(row)
         self._file.flush()

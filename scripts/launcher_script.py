@@ -15,8 +15,11 @@ flags.DEFINE_string("scenario", "doom_dense",
 flags.DEFINE_string("workdir", None, "Root directory; the run goes to "
                     "<workdir>/<method>/<scenario>/run_number_<n>/.", required=True)
 flags.DEFINE_integer("run_number", 0, "Run index: seeds the network and the training levels.")
-flags.DEFINE_string("preset", None, f"Optional preset: {', '.join(methods.PRESETS)} "
-                    "(smoke: a few minutes on a laptop CPU).")
+flags.DEFINE_string("preset", None, f"Optional presets, comma-separated: "
+                    f"{', '.join(methods.PRESETS)} (smoke: a few minutes on a laptop CPU; "
+                    "rnet_small: a narrower R-network for CPUs).")
+flags.DEFINE_string("r_networks_path", None, "ppo_plus_ec: use the trained R-network in this "
+                    "directory (r_network.pt) instead of generating data and training one.")
 flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings, applied last.")
 FLAGS = flags.FLAGS
 
@@ -24,7 +27,7 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     local.run(FLAGS.method, FLAGS.scenario, FLAGS.workdir, FLAGS.run_number, FLAGS.preset,
-              FLAGS.gin_bindings)
+              FLAGS.gin_bindings, FLAGS.r_networks_path)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                  obs_size: int = 84, reward_scale: float = 1.0,
                  eval_every_updates: int = 10, eval_envs: int = 4, eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
-                 torch_threads: int = 0):
+                 torch_threads: int = 0, intrinsic_reward=None):
     """Trains PPO on `scenario` until `total_steps` agent steps (summed over envs).
 
     Args:
@@ -70,6 +70,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       eval_every_updates: evaluate on VALIDATION and TEST seeds every this many updates.
       eval_envs: episodes per evaluation (one per held-out level seed).
       torch_threads: intra-op threads for torch (0: torch's default).
+      intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
+        the scaled task reward. None: task reward only.
     """
     scenario_spec = envs.get(scenario)
     config = ppo.PPOConfig()
@@ -80,6 +82,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
 
     network = networks.ActorCritic((obs_size, obs_size, 3), scenario_spec.num_actions).to(device)
     learner = ppo.PPOLearner(network, config)
+    bonus_module = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
+                                     device=device) if intrinsic_reward else None)
     state = checkpoint.load_latest(run_dir.checkpoints)
     step, update = 0, 0
     if state is not None:
@@ -90,6 +94,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         except (RuntimeError, ValueError, KeyError) as e:
             raise UsageError(f"checkpoint in {run_dir.checkpoints} does not fit this network "
                              f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
+        if bonus_module is not None:
+            bonus_module.load_state_dict(state.get("intrinsic_reward", {}))
         step, update = state["step"], state["update"]
         checkpoint.restore_rng_state(state["rng"])
     else:
@@ -100,7 +106,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     log_handler = _log_to_file(run_dir)
     atomic_write_text(run_dir.gin_config, gin.config_str())
     reward_csvs = {s: RewardCsv(run_dir.reward_csv(s), s, step) for s in ("train", "valid", "test")}
-    progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS, step)
+    bonus_columns = [f"intrinsic_{n}" for n in bonus_module.stat_names] if bonus_module else []
+    progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + bonus_columns, step)
     absl_logging.info("%s %s at step %d of %d in %s on %s",
                       "resuming" if step else "starting", scenario, step, total_steps,
                       run_dir.path, device)
@@ -118,12 +125,15 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         checkpoint.save(run_dir.checkpoints, step, {
             "update": update, "network": network.state_dict(),
             "optimizer": learner.optimizer.state_dict(), "rng": checkpoint.rng_state(),
+            "intrinsic_reward": bonus_module.state_dict() if bonus_module else {},
             "meta": {"scenario": scenario, "obs_shape": list(network.obs_shape),
                      "num_actions": network.num_actions}}, keep=keep_checkpoints)
         atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
 
     try:
-        obs, _ = train_env.reset()
+        obs, infos = train_env.reset()
+        if bonus_module is not None:
+            bonus_module.begin(obs, infos)
         done = torch.zeros(config.num_envs, device=device)
         start_time, start_step = time.time(), step
         while update < num_updates:
@@ -134,8 +144,13 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                 rollout.dones[t] = done
                 actions, logprobs, values = act(network, obs, device)
                 rollout.actions[t], rollout.logprobs[t], rollout.values[t] = actions, logprobs, values
-                obs, reward, terminated, truncated, infos = train_env.step(actions.cpu().numpy())
-                reward = torch.as_tensor(reward * reward_scale, device=device)
+                prev_obs, actions = obs, actions.cpu().numpy()
+                obs, reward, terminated, truncated, infos = train_env.step(actions)
+                reward = reward * reward_scale
+                if bonus_module is not None:
+                    reward = reward + bonus_module.compute(prev_obs, actions, obs, terminated,
+                                                           truncated, infos)
+                reward = torch.as_tensor(reward, device=device)
                 if truncated.any():  # a time limit is not a terminal state: bootstrap from V(s_T)
                     final = np.stack([infos[i]["final_obs"] for i in np.flatnonzero(truncated)])
                     _, _, final_values = act(network, final, device)
@@ -150,6 +165,10 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
             losses = learner.update(rollout.flat(advantages, returns), clip_coef)
             update += 1
             step += config.batch_size
+            if bonus_module is not None:
+                bonus_module.update(step)
+            bonus_stats = ({f"intrinsic_{k}": f"{v:.6g}" for k, v in bonus_module.stats().items()}
+                           if bonus_module else {})
 
             elapsed = time.time() - start_time
             fps = (step - start_step) / max(elapsed, 1e-9)
@@ -165,7 +184,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                            episode_return=episode_means["return"],
                            episode_length=episode_means["length"],
                            cells_visited=episode_means["cells_visited"], episodes=len(finished),
-                           timestamp_s=f"{time.time():.3f}")
+                           timestamp_s=f"{time.time():.3f}", **bonus_stats)
             last = (f"{np.mean([e['return'] for e in recent]):.3f}" if recent else "n/a")
             absl_logging.info("step %d/%d | update %d/%d | %.0f steps/s | ETA %s | return %s "
                               "(last %d episodes) | entropy %.3f", step, total_steps, update,

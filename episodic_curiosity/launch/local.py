@@ -1,9 +1,16 @@
-"""Runs one (method, scenario, run) in this process: configure gin, then the method's stages."""
+"""Runs one (method, scenario, run) in this process: configure gin, then the method's stages.
+
+ppo_plus_ec chains generate_r_training_data -> train_r -> train_policy; a stage that finished
+(its DONE marker exists) is skipped on rerun, and an unfinished one resumes.
+"""
+
+from absl import logging
 
 from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.launch import methods
+from episodic_curiosity.rnet import data, offline
 from episodic_curiosity.workdir import RunDir, run_path
 
 
@@ -13,23 +20,41 @@ def gin_files(method: methods.Method, scenario: str, preset: str | None):
     scenario_file = configuration.GIN_DIR / "scenarios" / f"{scenario}.gin"
     if scenario_file.is_file():
         files.append(scenario_file)
-    if preset:
-        if preset not in methods.PRESETS:
-            raise UsageError(not_one_of("preset", preset, methods.PRESETS))
-        files.append(configuration.GIN_DIR / "presets" / f"{preset}.gin")
+    for name in (preset.split(",") if preset else []):
+        if name not in methods.PRESETS:
+            raise UsageError(not_one_of("preset", name, methods.PRESETS))
+        files.append(configuration.GIN_DIR / "presets" / f"{name}.gin")
     return files
 
 
 def run(method_name: str, scenario: str, workdir, run_number: int = 0,
-        preset: str | None = None, extra_bindings=()) -> RunDir:
-    """Validates every input before anything is written, then trains; returns the run dir."""
+        preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None) -> RunDir:
+    """Validates every input before anything is written, then runs the method's stages."""
     method = methods.get(method_name)
     envs.get(scenario)
     if run_number < 0:
         raise UsageError(f"--run_number must be >= 0, got {run_number}")
-    bindings = [f"train_policy.scenario = '{scenario}'", f"train_policy.seed = {run_number}",
-                *extra_bindings]
-    configuration.parse(gin_files(method, scenario, preset), bindings)
+    if r_networks_path and not method.needs_offline_rnet:
+        raise UsageError(f"--r_networks_path is for ppo_plus_ec, not {method_name}")
     run_dir = RunDir(run_path(workdir, method_name, scenario, run_number))
+    rnet_dir = r_networks_path or run_dir.r_networks
+    bindings = [f"train_policy.scenario = '{scenario}'", f"train_policy.seed = {run_number}"]
+    if method.needs_offline_rnet:
+        bindings.append(f"EpisodicCuriosity.r_network_path = '{rnet_dir}'")
+    configuration.parse(gin_files(method, scenario, preset), bindings + list(extra_bindings))
+    if r_networks_path and not offline.is_complete(r_networks_path):
+        offline.load_rnet(r_networks_path, "cpu")  # a clear error if it is missing or broken
+    device = trainer.resolve_device(configuration.query("train_policy.device", "auto"))
+
+    if method.needs_offline_rnet and not r_networks_path:
+        run_dir.create()
+        if data.is_complete(run_dir.r_training_data):
+            logging.info("R-network data already generated in %s: skipped", run_dir.r_training_data)
+        else:
+            data.generate(run_dir.r_training_data, scenario, seed=run_number)
+        if offline.is_complete(run_dir.r_networks):
+            logging.info("R-network already trained in %s: skipped", run_dir.r_networks)
+        else:
+            offline.train_r(run_dir.r_training_data, run_dir.r_networks, device, seed=run_number)
     trainer.train_policy(run_dir)
     return run_dir

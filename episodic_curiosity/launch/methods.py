@@ -10,6 +10,7 @@ from episodic_curiosity.errors import UsageError, not_one_of
 class Method:
     name: str
     description: str
+    needs_offline_rnet: bool = False  # generate_r_training_data -> train_r before the policy
     available: bool = True
 
     @property
@@ -19,12 +20,13 @@ class Method:
 
 METHODS = {m.name: m for m in [
     Method("ppo", "PPO on the task reward alone"),
-    Method("ppo_plus_ec", "PPO + episodic curiosity, R-network trained offline", available=False),
-    Method("ppo_plus_eco", "PPO + episodic curiosity, R-network trained online", available=False),
-    Method("ppo_plus_grid_oracle", "PPO + privileged (x, y) cell-count bonus", available=False),
+    Method("ppo_plus_ec", "PPO + episodic curiosity, R-network trained offline",
+           needs_offline_rnet=True),
+    Method("ppo_plus_eco", "PPO + episodic curiosity, R-network trained online"),
+    Method("ppo_plus_grid_oracle", "PPO + privileged (x, y) cell-count bonus"),
 ]}
 
-PRESETS = ("smoke",)
+PRESETS = ("smoke", "rnet_small")
 
 
 def get(name: str) -> Method:

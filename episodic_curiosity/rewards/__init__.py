@@ -1,0 +1,1 @@
+"""Intrinsic rewards, all behind rewards.base.IntrinsicReward; PPO sees only that interface."""

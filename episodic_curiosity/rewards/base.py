@@ -1,0 +1,54 @@
+"""The one interface of every intrinsic reward (EC, ECO, grid oracle; ICM, RND, RIDE next).
+
+Unlike the original's reward-as-env-wrapper, the learner calls the module on each batch of
+transitions, so task and intrinsic reward stay apart (RND's two value heads need that), and the
+module's whole state is saved with the policy checkpoint.
+"""
+
+import abc
+
+import numpy as np
+
+
+class IntrinsicReward(abc.ABC):
+    """Sees batches of transitions from the vectorised env, returns one bonus per env.
+
+    Constructed as `cls(num_envs=..., scenario=..., device=...)` (the rest comes from gin).
+    """
+
+    stat_names: tuple = ()  # columns this module adds to progress.csv
+
+    def __init__(self, num_envs, scenario, device):
+        self.num_envs, self.scenario, self.device = num_envs, scenario, device
+        self._sums: dict = {}
+        self._counts: dict = {}
+
+    def begin(self, obs: np.ndarray, infos: list) -> None:
+        """First observations of every env (after VecEnv.reset)."""
+
+    @abc.abstractmethod
+    def compute(self, obs, actions, next_obs, terminated, truncated, infos) -> np.ndarray:
+        """Bonus [num_envs] for the transitions obs -> next_obs.
+
+        With same-step auto-reset, `next_obs[i]` starts a new episode where terminated | truncated.
+        """
+
+    def update(self, step: int) -> None:
+        """Called after every PPO update with the agent step count; may train own networks."""
+
+    def _record(self, **values):
+        for name, value in values.items():
+            self._sums[name] = self._sums.get(name, 0.0) + float(value)
+            self._counts[name] = self._counts.get(name, 0) + 1
+
+    def stats(self) -> dict:
+        """Means of the recorded statistics since the last call, keyed by `stat_names`."""
+        out = {n: self._sums[n] / self._counts[n] for n in self.stat_names if self._counts.get(n)}
+        self._sums, self._counts = {}, {}
+        return out
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        del state

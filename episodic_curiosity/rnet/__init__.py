@@ -1,0 +1,1 @@
+"""The reachability network: model, training pairs, offline and online training."""

@@ -1,0 +1,105 @@
+"""R-network training data: random-policy episodes in shards, train and validation kept apart.
+
+Layout: r_training_data/{train,valid}/shard_<n>.npy (frames [T, 84, 84, 3] uint8, whole episodes
+one after another) + shard_<n>.lengths.npy (episode lengths); DONE marks a finished generation.
+Shards are memory-mapped when read, so the data may exceed RAM.
+"""
+
+import json
+import pathlib
+
+import gin
+import numpy as np
+from absl import logging
+
+from episodic_curiosity import envs
+from episodic_curiosity.errors import UsageError
+
+SPLITS = ("train", "valid")
+
+
+def _write_shard(directory: pathlib.Path, index: int, episodes):
+    directory.mkdir(parents=True, exist_ok=True)
+    frames = np.concatenate(episodes)
+    base = directory / f"shard_{index:05d}"
+    np.save(f"{base}.tmp.npy", frames)
+    np.save(f"{base}.lengths.npy", np.asarray([len(e) for e in episodes], np.int64))
+    pathlib.Path(f"{base}.tmp.npy").rename(f"{base}.npy")  # the frames file marks it complete
+
+
+@gin.configurable(denylist=["data_dir", "scenario"])
+def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: int = 12,
+             num_workers: int = 2, shard_steps: int = 20_000, valid_fraction: float = 0.1,
+             seed: int = 0):
+    """Plays a uniformly random policy on R_TRAINING level seeds; writes whole episodes in shards."""
+    data_dir = pathlib.Path(data_dir)
+    rng = np.random.default_rng(seed)
+    factories = envs.env_factories(scenario, envs.Split.R_TRAINING, range(num_envs))
+    pending = {s: [] for s in SPLITS}
+    counts = {s: {"shards": 0, "frames": 0, "episodes": 0} for s in SPLITS}
+
+    def flush(split):
+        _write_shard(data_dir / split, counts[split]["shards"], pending[split])
+        counts[split]["shards"] += 1
+        pending[split] = []
+
+    with envs.VecEnv(factories, num_workers) as vec:
+        obs, _ = vec.reset()
+        current = [[frame] for frame in obs]
+        for step in range(0, total_steps, num_envs):
+            obs, _, terminated, truncated, infos = vec.step(
+                rng.integers(0, vec.action_space.n, num_envs))
+            for i, info in enumerate(infos):
+                if terminated[i] or truncated[i]:
+                    current[i].append(info["final_obs"])
+                    n = sum(c["episodes"] for c in counts.values())  # every 1/f-th: valid
+                    split = ("valid" if int((n + 1) * valid_fraction) > int(n * valid_fraction)
+                             else "train")
+                    pending[split].append(np.stack(current[i]))
+                    counts[split]["frames"] += len(current[i])
+                    counts[split]["episodes"] += 1
+                    if sum(map(len, pending[split])) >= shard_steps:
+                        flush(split)
+                    current[i] = [obs[i]]
+                else:
+                    current[i].append(obs[i])
+            if step % (num_envs * 1000) == 0:
+                logging.info("R-network data: %d/%d steps, %s", step, total_steps, counts)
+    for split in SPLITS:
+        if pending[split]:
+            flush(split)
+    (data_dir / "DONE").write_text(json.dumps(counts))
+    logging.info("R-network data written to %s: %s", data_dir, counts)
+    return counts
+
+
+def is_complete(data_dir) -> bool:
+    return (pathlib.Path(data_dir) / "DONE").is_file()
+
+
+class Frames:
+    """The shards of one split as one indexable collection of frames with episode lengths."""
+
+    def __init__(self, directory):
+        directory = pathlib.Path(directory)
+        paths = sorted(p for p in directory.glob("shard_*.npy")
+                       if not p.name.endswith((".lengths.npy", ".tmp.npy")))
+        self.shards = [np.load(p, mmap_mode="r") for p in paths]
+        lengths = [np.load(str(p)[:-4] + ".lengths.npy") for p in paths]
+        if not self.shards or sum(len(s) for s in self.shards) == 0:
+            raise UsageError(f"no R-network training data in {directory}; run "
+                             "generate_r_training_data first (or check --r_training_data)")
+        self.episode_lengths = np.concatenate(lengths)
+        self._starts = np.cumsum([0] + [len(s) for s in self.shards])
+
+    def __len__(self):
+        return int(self._starts[-1])
+
+    def __getitem__(self, indices):
+        indices = np.asarray(indices)
+        shard = np.searchsorted(self._starts, indices, side="right") - 1
+        out = np.empty((len(indices),) + self.shards[0].shape[1:], np.uint8)
+        for s in np.unique(shard):
+            mask = shard == s
+            out[mask] = self.shards[s][indices[mask] - self._starts[s]]
+        return out

@@ -1,0 +1,107 @@
+"""Offline R-network training (the `train_r` stage): epochs on random-policy pairs, best kept.
+
+r_networks/ holds r_training.csv (per epoch: loss, train and validation accuracy),
+checkpoints/ (resumable, one per epoch) and r_network.pt, the best network by validation accuracy.
+"""
+
+import pathlib
+import time
+
+import gin
+import numpy as np
+import torch
+from absl import logging
+
+from episodic_curiosity import checkpoint
+from episodic_curiosity.csv_log import ResumableCsv
+from episodic_curiosity.errors import UsageError
+from episodic_curiosity.rnet import data
+from episodic_curiosity.rnet.model import RNetwork
+from episodic_curiosity.rnet.training import RTrainer
+from episodic_curiosity.workdir import atomic_write_text
+
+BEST = "r_network.pt"
+COLUMNS = ["epoch", "train_loss", "train_accuracy", "valid_accuracy", "timestamp_s"]
+
+
+def save_rnet(path, rnet, **extra):
+    path = pathlib.Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save({"config": rnet.config, "rnet": rnet.state_dict(), **extra}, tmp)
+    tmp.replace(path)
+
+
+def load_rnet(path, device) -> RNetwork:
+    """An R-network saved by `save_rnet`; missing, corrupt or misshapen files are UsageErrors."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        path = path / BEST
+    if not path.is_file():
+        raise UsageError(f"no R-network at {path}; train one (--method=ppo_plus_ec trains it) or "
+                         "pass --r_networks_path=<dir with r_network.pt>")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        rnet = RNetwork(**state["config"])
+        rnet.load_state_dict(state["rnet"])
+    except UsageError:
+        raise
+    except Exception as e:
+        raise UsageError(f"R-network checkpoint {path} cannot be loaded "
+                         f"({' '.join(str(e).split())[:200]}); retrain it or pass another "
+                         "--r_networks_path") from e
+    return rnet.to(device)
+
+
+def is_complete(r_networks_dir) -> bool:
+    return (pathlib.Path(r_networks_dir) / "DONE").is_file()
+
+
+@gin.configurable(denylist=["data_dir", "out_dir", "device"])
+def train_r(data_dir, out_dir, device, epochs: int = 20, steps_per_epoch: int = 1000,
+            valid_pairs: int = 2048, seed: int = 0):
+    """Trains an R-network on the shards in `data_dir`; resumes from the newest epoch checkpoint."""
+    out_dir = pathlib.Path(out_dir)
+    train_frames = data.Frames(pathlib.Path(data_dir) / "train")
+    valid_frames = data.Frames(pathlib.Path(data_dir) / "valid")
+    rnet = RNetwork().to(device)
+    trainer = RTrainer(rnet, device)
+    ckpt_dir = out_dir / "checkpoints"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    state = checkpoint.load_latest(ckpt_dir)
+    epoch, best = 0, -1.0
+    if state is not None:
+        try:
+            trainer.load_state_dict(state["trainer"])
+        except (RuntimeError, KeyError) as e:
+            raise UsageError(f"R-network checkpoint in {ckpt_dir} does not fit this R-network "
+                             f"({' '.join(str(e).split())[:200]}); use a new --workdir") from e
+        epoch, best = state["step"], state["best"]
+        checkpoint.restore_rng_state(state["rng"])
+        rng = state["numpy_rng"]
+    else:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+    log = ResumableCsv(out_dir / "r_training.csv", COLUMNS, epoch)
+    try:
+        while epoch < epochs:
+            start = time.time()
+            stats = trainer.train_steps(train_frames, train_frames.episode_lengths,
+                                        steps_per_epoch, rng)
+            valid = trainer.accuracy(valid_frames, valid_frames.episode_lengths, valid_pairs)
+            epoch += 1
+            log.write(epoch, train_loss=f"{stats['loss']:.5f}",
+                      train_accuracy=f"{stats['accuracy']:.4f}", valid_accuracy=f"{valid:.4f}",
+                      timestamp_s=f"{time.time():.3f}")
+            logging.info("R-network epoch %d/%d: loss %.4f, train accuracy %.3f, validation "
+                         "accuracy %.3f (%.0f s)", epoch, epochs, stats["loss"],
+                         stats["accuracy"], valid, time.time() - start)
+            if valid > best:
+                best = valid
+                save_rnet(out_dir / BEST, rnet, epoch=epoch, valid_accuracy=valid)
+            checkpoint.save(ckpt_dir, epoch, {"trainer": trainer.state_dict(), "best": best,
+                                              "rng": checkpoint.rng_state(), "numpy_rng": rng},
+                            keep=2)
+    finally:
+        log.close()
+    atomic_write_text(out_dir / "DONE", f"best validation accuracy {best:.4f}\n")
+    return best

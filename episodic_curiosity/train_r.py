@@ -1,0 +1,28 @@
+"""Binary: train an R-network on generated shards; logs accuracy per epoch, keeps the best.
+
+  python -m episodic_curiosity.train_r --r_training_data=/tmp/r_data --output_dir=/tmp/r_net
+"""
+
+from absl import flags
+
+from episodic_curiosity import cli, configuration
+from episodic_curiosity.agents.trainer import resolve_device
+from episodic_curiosity.rnet import offline
+
+flags.DEFINE_string("r_training_data", None, "Output of generate_r_training_data.", required=True)
+flags.DEFINE_string("output_dir", None, "Where r_network.pt, r_training.csv and checkpoints go.",
+                    required=True)
+flags.DEFINE_string("device", "auto", "Torch device (auto: CUDA when visible).")
+flags.DEFINE_multi_string("gin_config", [], "Gin files, applied in order.")
+flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
+    offline.train_r(FLAGS.r_training_data, FLAGS.output_dir, resolve_device(FLAGS.device))
+
+
+if __name__ == "__main__":
+    cli.run(main)
