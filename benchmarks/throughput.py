@@ -41,7 +41,7 @@ def raw_steps_per_second(scenario, num_envs, workers, total_steps):
 
 def ppo_steps_per_second(scenario, num_envs, workers, updates, device):
     batch = num_envs * 256
-    configuration.parse([methods.get("ppo").gin_file], [
+    configuration.parse(methods.get("ppo").gin_files, [
         f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
         f"train_policy.total_steps = {batch * (updates + 1)}",
         f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",

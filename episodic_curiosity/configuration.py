@@ -20,8 +20,6 @@ def parse(files=(), bindings=()):
     """Clears gin, then applies `files` and `bindings` in order (later ones win)."""
     register_configurables()
     gin.clear_config()
-    for sub in ("methods", "scenarios", "presets"):
-        gin.add_config_file_search_path(str(GIN_DIR / sub))
     for path in files:
         if not pathlib.Path(path).is_file():
             raise UsageError(f"gin config file {path} does not exist")

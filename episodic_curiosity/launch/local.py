@@ -16,7 +16,7 @@ from episodic_curiosity.workdir import RunDir, run_path
 
 def gin_files(method: methods.Method, scenario: str, preset: str | None):
     """method -> scenario -> preset: later files override earlier ones."""
-    files = [method.gin_file]
+    files = list(method.gin_files)
     scenario_file = configuration.GIN_DIR / "scenarios" / f"{scenario}.gin"
     if scenario_file.is_file():
         files.append(scenario_file)

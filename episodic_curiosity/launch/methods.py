@@ -14,8 +14,10 @@ class Method:
     available: bool = True
 
     @property
-    def gin_file(self):
-        return GIN_DIR / "methods" / f"{self.name}.gin"
+    def gin_files(self):
+        """ppo.gin (the paper's PPO), then the method's own file, which overrides it."""
+        names = ["ppo"] + ([self.name] if self.name != "ppo" else [])
+        return [GIN_DIR / "methods" / f"{name}.gin" for name in names]
 
 
 METHODS = {m.name: m for m in [
