@@ -69,7 +69,9 @@ def explorer(t, previous_xy, xy):
 def test_couch_potato_bonus_decays_explorer_bonus_stays_high(trained):
     rnet, _, _ = trained
     still, walking = _bonuses(rnet, couch_potato), _bonuses(rnet, explorer)
-    # The couch potato sees the same two views: its bonus falls to the familiar-frame level.
-    assert still[-40:].mean() < still[:5].mean() + 1e-6
-    assert walking[-40:].mean() > still[-40:].mean() + 0.002, (walking[-40:].mean(),
-                                                                still[-40:].mean())
+    numbers = {"still": still[-40:].mean(), "walking": walking[-40:].mean()}
+    # The couch potato sees the same two views: they are familiar (C > beta), so every step it
+    # stays costs it, while walking into new places keeps earning more.
+    assert still[-40:].max() < 0, numbers
+    assert walking[-40:].mean() > still[-40:].mean() + 0.003, numbers
+    assert (walking > 0).sum() >= 3, numbers  # some of its frames are novel enough to pay

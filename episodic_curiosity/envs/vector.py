@@ -75,7 +75,10 @@ class VecEnv:
 
     @staticmethod
     def _receive(conn):
-        status, payload = conn.recv()
+        try:
+            status, payload = conn.recv()
+        except EOFError:
+            raise RuntimeError("an environment worker died (see its output above)") from None
         if status == "error":
             raise RuntimeError(f"environment worker failed:\n{payload}")
         return payload
