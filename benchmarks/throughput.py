@@ -1,9 +1,13 @@
-"""Throughput of a scenario: raw environment steps/s and PPO training env steps/s, with ratios.
+"""Throughput of a scenario: raw environment steps/s, PPO and PPO+EC training env steps/s, ratios.
 
   python benchmarks/throughput.py --scenario=doom_dense [--updates=3] [--workers=2]
+      [--methods=ppo,ppo_plus_ec] [--rnet_widths=64,16]
 
-PPO is measured end to end (rollout with acting, GAE, 4 epochs of updates, CSV logging) with the
-paper's defaults (12 envs x 256 steps), evaluation off; the first update (warm-up) is not counted.
+Training is measured end to end (rollout with acting, intrinsic reward, GAE, 4 epochs of updates,
+CSV logging) with the paper's defaults (12 envs x 256 steps), evaluation off; the first update
+(warm-up) is not counted. PPO+EC uses an R-network of the given width (64 = ResNet-18, the paper's;
+16 = the rnet_small preset) with the novelty threshold at 1.0, so every frame enters memory: the
+worst case, 200 slots compared per frame once an episode is 200 steps old.
 """
 
 import csv
@@ -16,14 +20,18 @@ from absl import app, flags
 from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.launch import methods
+from episodic_curiosity.rnet.model import RNetwork
+from episodic_curiosity.rnet.offline import save_rnet
 from episodic_curiosity.workdir import RunDir
 
 flags.DEFINE_string("scenario", "doom_dense", "Scenario to measure.")
 flags.DEFINE_integer("num_envs", 12, "Envs in the vectorised measurements (PPO's num_envs).")
 flags.DEFINE_integer("workers", 2, "Subprocess workers for the vectorised env.")
 flags.DEFINE_integer("raw_steps", 3000, "Env steps per raw measurement.")
-flags.DEFINE_integer("updates", 3, "PPO updates to time (after one warm-up update).")
-flags.DEFINE_string("device", "auto", "Torch device for PPO.")
+flags.DEFINE_integer("updates", 3, "Training updates to time (after one warm-up update).")
+flags.DEFINE_list("methods", ["ppo", "ppo_plus_ec"], "Training methods to time.")
+flags.DEFINE_list("rnet_widths", ["64", "16"], "R-network widths for ppo_plus_ec.")
+flags.DEFINE_string("device", "auto", "Torch device for training.")
 FLAGS = flags.FLAGS
 
 
@@ -39,17 +47,23 @@ def raw_steps_per_second(scenario, num_envs, workers, total_steps):
         return iterations * num_envs / (time.perf_counter() - start)
 
 
-def ppo_steps_per_second(scenario, num_envs, workers, updates, device):
+def training_steps_per_second(method, scenario, num_envs, workers, updates, device,
+                              rnet_width=64):
     batch = num_envs * 256
-    configuration.parse(methods.get("ppo").gin_files, [
-        f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
-        f"train_policy.total_steps = {batch * (updates + 1)}",
-        f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
-        "train_policy.eval_every_updates = 1000000",
-        "train_policy.checkpoint_every_updates = 1000000"])
     with tempfile.TemporaryDirectory() as tmp:
-        trainer.train_policy(RunDir(tmp))
-        with open(f"{tmp}/progress.csv") as f:
+        bindings = [
+            f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
+            f"train_policy.total_steps = {batch * (updates + 1)}",
+            f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
+            "train_policy.eval_every_updates = 1000000",
+            "train_policy.checkpoint_every_updates = 1000000"]
+        if method == "ppo_plus_ec":
+            save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
+            bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
+                         "EpisodicCuriosity.novelty_threshold = 1.0"]
+        configuration.parse(methods.get(method).gin_files, bindings)
+        trainer.train_policy(RunDir(f"{tmp}/run"))
+        with open(f"{tmp}/run/progress.csv") as f:
             times = [float(row["timestamp_s"]) for row in csv.DictReader(f)]
     return updates * batch / (times[-1] - times[0])
 
@@ -59,15 +73,21 @@ def main(argv):
     s, n, w = FLAGS.scenario, FLAGS.num_envs, FLAGS.workers
     single = raw_steps_per_second(s, 1, 0, FLAGS.raw_steps // 3)
     vector = raw_steps_per_second(s, n, w, FLAGS.raw_steps)
-    ppo = ppo_steps_per_second(s, n, w, FLAGS.updates, FLAGS.device)
-    rows = [("raw env, 1 env in process", single, 1.0),
-            (f"raw env, {n} envs / {w} subprocess workers", vector, vector / single),
-            (f"PPO training ({n} envs x 256 steps, 4 epochs)", ppo, ppo / single)]
-    print(f"\nscenario {s}")
-    print(f"{'measurement':<48}{'env steps/s':>12}{'vs 1 env':>10}")
-    for name, value, ratio in rows:
-        print(f"{name:<48}{value:>12.0f}{ratio:>9.2f}x")
-    print(f"PPO / vectorised raw env: {ppo / vector:.2f}")
+    rows = [("raw env, 1 env in process", single),
+            (f"raw env, {n} envs / {w} subprocess workers", vector)]
+    for method in FLAGS.methods:
+        widths = FLAGS.rnet_widths if method == "ppo_plus_ec" else [None]
+        for width in widths:
+            value = training_steps_per_second(method, s, n, w, FLAGS.updates, FLAGS.device,
+                                              int(width or 64))
+            label = method + (f" (R-network width {width})" if width else "")
+            rows.append((f"{label} training", value))
+    print(f"\nscenario {s}: {n} envs x 256 steps, 4 epochs; env steps/s")
+    print(f"{'measurement':<48}{'steps/s':>10}{'vs raw 1 env':>14}{'vs PPO':>9}")
+    ppo = dict(rows).get("ppo training")
+    for name, value in rows:
+        versus_ppo = f"{value / ppo:>8.2f}x" if ppo and "training" in name else ""
+        print(f"{name:<48}{value:>10.0f}{value / single:>13.2f}x{versus_ppo}")
 
 
 if __name__ == "__main__":
