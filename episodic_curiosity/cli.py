@@ -15,6 +15,12 @@ def _parse_flags(argv):
         sys.exit(2)
 
 
+def define_gin_flags():
+    """--gin_config / --gin_bindings, the same in every binary."""
+    flags.DEFINE_multi_string("gin_config", [], "Gin files, applied in order.")
+    flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
+
+
 def run(main):
     """absl app.run for `main(argv)`, exiting 2 with one line on bad input."""
 

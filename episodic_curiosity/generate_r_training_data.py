@@ -11,8 +11,7 @@ from episodic_curiosity.rnet import data
 
 flags.DEFINE_string("scenario", None, "Scenario to play.", required=True)
 flags.DEFINE_string("output_dir", None, "Directory for the shards.", required=True)
-flags.DEFINE_multi_string("gin_config", [], "Gin files, applied in order.")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
+cli.define_gin_flags()
 FLAGS = flags.FLAGS
 
 

@@ -12,8 +12,7 @@ from episodic_curiosity.workdir import RunDir
 
 flags.DEFINE_string("workdir", None, "Run directory (created; resumed if it holds checkpoints).",
                     required=True)
-flags.DEFINE_multi_string("gin_config", [], "Gin files, applied in order.")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
+cli.define_gin_flags()
 FLAGS = flags.FLAGS
 
 

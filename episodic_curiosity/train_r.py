@@ -13,8 +13,7 @@ flags.DEFINE_string("r_training_data", None, "Output of generate_r_training_data
 flags.DEFINE_string("output_dir", None, "Where r_network.pt, r_training.csv and checkpoints go.",
                     required=True)
 flags.DEFINE_string("device", "auto", "Torch device (auto: CUDA when visible).")
-flags.DEFINE_multi_string("gin_config", [], "Gin files, applied in order.")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
+cli.define_gin_flags()
 FLAGS = flags.FLAGS
 
 

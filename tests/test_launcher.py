@@ -116,23 +116,22 @@ def test_corrupt_checkpoint_is_reported_and_nothing_is_overwritten(tmp_path):
     assert snapshot(tmp_path) == before
 
 
-def test_checkpoint_of_another_scenario_is_refused(tmp_path):
+def _refused_checkpoint(tmp_path, network, meta, *needles):
     run = _prepared_run(tmp_path)
     checkpoint.save(run / "checkpoints", 256, {
-        "update": 1, "network": {}, "optimizer": {}, "rng": checkpoint.rng_state(),
-        "meta": {"scenario": "doom_basic", "obs_shape": [84, 84, 3], "num_actions": 3}})
+        "update": 1, "network": network, "optimizer": {}, "rng": checkpoint.rng_state(),
+        "meta": meta})
     before = snapshot(tmp_path)
-    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), "doom_basic",
-                          "new --workdir")
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), *needles)
     assert snapshot(tmp_path) == before
+
+
+def test_checkpoint_of_another_scenario_is_refused(tmp_path):
+    _refused_checkpoint(tmp_path, {}, {"scenario": "doom_basic", "obs_shape": [84, 84, 3],
+                                       "num_actions": 3}, "doom_basic", "new --workdir")
 
 
 def test_checkpoint_with_wrong_weights_is_refused(tmp_path):
-    run = _prepared_run(tmp_path)
-    checkpoint.save(run / "checkpoints", 256, {
-        "update": 1, "network": {"policy.weight": torch.zeros(2, 2)}, "optimizer": {},
-        "rng": checkpoint.rng_state(),
-        "meta": {"scenario": "doom_dense", "obs_shape": [84, 84, 3], "num_actions": 5}})
-    before = snapshot(tmp_path)
-    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), "does not fit")
-    assert snapshot(tmp_path) == before
+    _refused_checkpoint(tmp_path, {"policy.weight": torch.zeros(2, 2)},
+                        {"scenario": "doom_dense", "obs_shape": [84, 84, 3], "num_actions": 5},
+                        "does not fit")
