@@ -1,6 +1,7 @@
 """ppo_plus_ec / ppo_plus_eco / ppo_plus_grid_oracle through the launcher, as a user runs them."""
 
 import csv
+import os
 import signal
 import subprocess
 import sys
@@ -90,12 +91,13 @@ def test_eco_killed_after_training_resumes_with_its_r_network(tmp_path):
     run = tmp_path / "ppo_plus_eco" / "doom_dense" / "run_number_0"
     args = [sys.executable, str(REPO / "scripts" / "launcher_script.py"), "--method=ppo_plus_eco",
             "--scenario=doom_dense", "--preset=smoke", f"--workdir={tmp_path}"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     deadline = time.time() + 600
     # Smoke: the R-network trains every 256 vector steps (after update 4); checkpoints every 2.
     while time.time() < deadline and (checkpoint.list_steps(run / "checkpoints") or [0])[-1] < 1536:
         time.sleep(0.2)
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole run, env workers and engines too
     proc.wait()
     killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
     saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]

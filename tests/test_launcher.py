@@ -1,6 +1,7 @@
 """The launcher as a user runs it: run directory, CSVs, kill-and-resume, bad input."""
 
 import csv
+import os
 import signal
 import subprocess
 import sys
@@ -54,12 +55,12 @@ def test_sigkill_after_a_checkpoint_then_rerun_resumes_without_duplicates(tmp_pa
     run = tmp_path / "ppo" / "doom_dense" / "run_number_0"
     proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"), *SMOKE,
                              f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
         time.sleep(0.2)
     time.sleep(1.0)  # let it write rows past the checkpoint, which the resume must cut
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole run, env workers and engines too
     proc.wait()
     killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
     assert 0 < killed_at < SMOKE_TOTAL
