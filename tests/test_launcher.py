@@ -39,6 +39,7 @@ def test_smoke_run_writes_the_run_directory(tmp_path):
         assert split_steps and split_steps == sorted(set(split_steps)), split
     assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
     assert checkpoint.list_steps(run / "checkpoints")[-1] == SMOKE_TOTAL
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert "steps/s" in result.stderr and "ETA" in result.stderr
     # A finished run rerun is a no-op that keeps its CSVs.
     before = snapshot(run)

@@ -12,6 +12,7 @@ import gin
 import numpy as np
 import torch
 from absl import logging as absl_logging
+from torch.utils.tensorboard import SummaryWriter
 
 from episodic_curiosity import checkpoint, envs
 from episodic_curiosity.agents import evaluation, networks, ppo
@@ -108,6 +109,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     reward_csvs = {s: RewardCsv(run_dir.reward_csv(s), s, step) for s in ("train", "valid", "test")}
     bonus_columns = [f"intrinsic_{n}" for n in bonus_module.stat_names] if bonus_module else []
     progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + bonus_columns, step)
+    # purge_step drops events logged after the checkpoint by a killed run, as the CSVs do.
+    board = SummaryWriter(run_dir.tensorboard, purge_step=step or None)
     absl_logging.info("%s %s at step %d of %d in %s on %s",
                       "resuming" if step else "starting", scenario, step, total_steps,
                       run_dir.path, device)
@@ -185,6 +188,14 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                            episode_length=episode_means["length"],
                            cells_visited=episode_means["cells_visited"], episodes=len(finished),
                            timestamp_s=f"{time.time():.3f}", **bonus_stats)
+            scalars = {"charts/fps": fps,
+                       "charts/learning_rate": learner.optimizer.param_groups[0]["lr"],
+                       **{f"losses/{k}": v for k, v in losses.items()},
+                       **{f"charts/episode_{k}": v for k, v in episode_means.items() if v != ""},
+                       **{f"intrinsic/{k[len('intrinsic_'):]}": float(v)
+                          for k, v in bonus_stats.items()}}
+            for tag, value in scalars.items():
+                board.add_scalar(tag, value, step)
             last = (f"{np.mean([e['return'] for e in recent]):.3f}" if recent else "n/a")
             absl_logging.info("step %d/%d | update %d/%d | %.0f steps/s | ETA %s | return %s "
                               "(last %d episodes) | entropy %.3f", step, total_steps, update,
@@ -194,6 +205,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                 for split, env in eval_env.items():
                     mean_return, _ = evaluation.evaluate(network, env, device, eval_greedy)
                     reward_csvs[split].add(step, mean_return)
+                    board.add_scalar(f"charts/reward_{split}", mean_return, step)
                     absl_logging.info("eval %s: return %.3f over %d episodes", split, mean_return,
                                       env.num_envs)
             if update % checkpoint_every_updates == 0 or update == num_updates:
@@ -202,6 +214,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         train_env.close()
         for env in eval_env.values():
             env.close()
+        board.close()
         for f in list(reward_csvs.values()) + [progress]:
             f.close()
         absl_logging.get_absl_logger().removeHandler(log_handler)
