@@ -6,7 +6,6 @@ import gymnasium as gym
 import numpy as np
 import vizdoom as vzd
 
-# Discrete actions are one button pressed at a time: the action set of the ICM MyWayHome experiments.
 _POSITION = [vzd.GameVariable.POSITION_X, vzd.GameVariable.POSITION_Y, vzd.GameVariable.ANGLE]
 
 
@@ -34,6 +33,7 @@ class DoomEnv(gym.Env):
         self._game.init()
         self._start_xy = start_xy
         self._frame_skip = frame_skip
+        # One button per discrete action, as in the ICM MyWayHome experiments.
         num_buttons = self._game.get_available_buttons_size()
         self._actions = np.eye(num_buttons, dtype=np.int32).tolist()
         self.action_space = gym.spaces.Discrete(num_buttons)
