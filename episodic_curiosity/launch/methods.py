@@ -11,7 +11,6 @@ class Method:
     name: str
     description: str
     needs_offline_rnet: bool = False  # generate_r_training_data -> train_r before the policy
-    available: bool = True
 
     @property
     def gin_files(self):
@@ -34,14 +33,8 @@ PRESETS = ("smoke", "rnet_small")
 def get(name: str) -> Method:
     if name not in METHODS:
         raise UsageError(not_one_of("method", name, METHODS))
-    method = METHODS[name]
-    if not method.available:
-        ready = [m for m in METHODS.values() if m.available]
-        raise UsageError(f"method '{name}' ({method.description}) is not implemented yet; "
-                         f"available now: {', '.join(m.name for m in ready)}")
-    return method
+    return METHODS[name]
 
 
 def usage_text() -> str:
-    return "; ".join(f"{m.name}: {m.description}{'' if m.available else ' (coming)'}"
-                     for m in METHODS.values())
+    return "; ".join(f"{m.name}: {m.description}" for m in METHODS.values())
