@@ -42,8 +42,6 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
     if method.needs_offline_rnet:
         bindings.append(f"EpisodicCuriosity.r_network_path = '{rnet_dir}'")
     configuration.parse(gin_files(method, scenario, preset), bindings + list(extra_bindings))
-    if r_networks_path and not offline.is_complete(r_networks_path):
-        offline.load_rnet(r_networks_path, "cpu")  # a clear error if it is missing or broken
     device = trainer.resolve_device(configuration.query("train_policy.device", "auto"))
 
     if method.needs_offline_rnet and not r_networks_path:
