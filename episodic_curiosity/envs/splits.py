@@ -17,3 +17,20 @@ def level_seed(split: Split, index: int) -> int:
     if not 0 <= index < _SEEDS_PER_SPLIT:
         raise ValueError(f"env index {index} outside [0, {_SEEDS_PER_SPLIT})")
     return split.value * _SEEDS_PER_SPLIT + index
+
+
+_MAX_EPISODE_ENVS = 50_000  # env indices per split that get their own episode seeds
+_EPISODES_PER_ENV = 10_000  # then an env's episodes repeat (20M steps of 2k-step episodes)
+
+
+def episode_seed(seed: int, episode: int) -> int:
+    """A 31-bit seed for one episode of the env with level seed `seed` (labmaze takes a C int).
+
+    Engines that regenerate the level every episode (as DMLab does) use it; seeds of different
+    splits stay disjoint: split, env index and episode are packed into separate ranges.
+    """
+    split, index = divmod(seed, _SEEDS_PER_SPLIT)
+    if index >= _MAX_EPISODE_ENVS:
+        raise ValueError(f"env index {index} outside [0, {_MAX_EPISODE_ENVS}) for per-episode seeds")
+    per_split = _MAX_EPISODE_ENVS * _EPISODES_PER_ENV
+    return split * per_split + index * _EPISODES_PER_ENV + episode % _EPISODES_PER_ENV
