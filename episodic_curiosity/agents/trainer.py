@@ -23,7 +23,8 @@ from episodic_curiosity.workdir import RunDir, atomic_write_text
 
 PROGRESS_COLUMNS = ["step", "update", "fps", "learning_rate", "clip_coef", "policy_loss",
                     "value_loss", "entropy", "clip_fraction", "approx_kl", "episode_return",
-                    "episode_length", "cells_visited", "episodes", "timestamp_s"]
+                    "episode_length", "cells_visited", "distance_travelled", "episodes",
+                    "timestamp_s"]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -179,14 +180,16 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
             if finished:
                 reward_csvs["train"].add(step, np.mean([e["return"] for e in finished]))
             episode_means = {k: np.mean([e[k] for e in finished]) if finished else ""
-                             for k in ("return", "length", "cells_visited")}
+                             for k in ("return", "length", "cells_visited", "distance_travelled")}
             progress.write(step, update=update, fps=f"{fps:.1f}",
                            learning_rate=f"{learner.optimizer.param_groups[0]['lr']:.6g}",
                            clip_coef=f"{clip_coef:.4g}",
                            **{k: f"{v:.6g}" for k, v in losses.items()},
                            episode_return=episode_means["return"],
                            episode_length=episode_means["length"],
-                           cells_visited=episode_means["cells_visited"], episodes=len(finished),
+                           cells_visited=episode_means["cells_visited"],
+                           distance_travelled=episode_means["distance_travelled"],
+                           episodes=len(finished),
                            timestamp_s=f"{time.time():.3f}", **bonus_stats)
             scalars = {"charts/fps": fps,
                        "charts/learning_rate": learner.optimizer.param_groups[0]["lr"],

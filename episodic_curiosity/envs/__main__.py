@@ -1,14 +1,18 @@
-"""`python -m episodic_curiosity.envs --list`: every scenario with engine, actions, episode length."""
+"""`python -m episodic_curiosity.envs --list` (every scenario with engine, actions, episode length)
+and `--gallery out.png` (one frame per scenario)."""
 
-from absl import app, flags
+from absl import flags
 
-from episodic_curiosity.envs import registry
+from episodic_curiosity import cli
+from episodic_curiosity.envs import gallery, registry
 
-flags.DEFINE_bool("list", True, "Print every registered scenario.")
+flags.DEFINE_bool("list", False, "Print every registered scenario (the default).")
+flags.DEFINE_string("gallery", None, "Write one frame per scenario to this PNG file.")
+flags.DEFINE_list("scenarios", None, "With --gallery: only these scenarios.")
+FLAGS = flags.FLAGS
 
 
-def main(argv):
-    del argv
+def _print_list():
     rows = [(s.name, s.engine, str(s.num_actions), str(s.episode_steps), s.description)
             for s in map(registry.get, registry.names())]
     header = ("scenario", "engine", "actions", "episode steps", "description")
@@ -17,5 +21,16 @@ def main(argv):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
 
 
+def main(argv):
+    del argv
+    if FLAGS.gallery:
+        for name in FLAGS.scenarios or []:
+            registry.get(name)  # unknown names: one line, before any env starts
+        gallery.render(FLAGS.gallery, FLAGS.scenarios)
+        print(f"wrote {FLAGS.gallery}")
+    if FLAGS.list or not FLAGS.gallery:
+        _print_list()
+
+
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -28,9 +28,11 @@ from episodic_curiosity.envs.maze_tasks import Item  # noqa: E402
 CELL_METERS = 2.0
 FORWARD_CELLS = 0.2  # DMLab: ~21 of 100 units per 4-frame step
 TURN_DEGREES = 20.0
+FIELD_OF_VIEW = 90.0  # DMLab's; MiniWorld's 60 shows little more than the nearest wall
 _PARAMS = DEFAULT_PARAMS.no_random()
 _PARAMS.set("forward_step", FORWARD_CELLS * CELL_METERS)
 _PARAMS.set("turn_step", TURN_DEGREES)
+_PARAMS.set("cam_fov_y", FIELD_OF_VIEW)  # the agent reads it from the parameters at reset
 
 # The original's DMLab action set: (forward, strafe right, turn left) per agent step.
 ACTIONS = (
@@ -39,8 +41,8 @@ ACTIONS = (
     ("look_left_forward", 1, 0, 1), ("look_right_forward", 1, 0, -1), ("fire", 0, 0, 0),
 )
 _WALL_TEXTURES = ("brick_wall", "cinder_blocks", "concrete", "drywall", "stucco", "wood_planks",
-                  "marble", "wood", "rock", "cardboard", "metal_grill")
-_FLOOR_TEXTURES = ("floor_tiles_bw", "concrete_tiles", "asphalt", "wood", "marble")
+                  "rock", "cardboard", "metal_grill", "picket_fence")
+_FLOOR_TEXTURES = ("floor_tiles_bw", "concrete_tiles", "asphalt", "wood", "marble", "grass")
 
 
 class _Framebuffer:
@@ -89,7 +91,7 @@ class MazeEnv(miniworld.MiniWorldEnv):
         self._list_id = None
         with contextlib.redirect_stdout(io.StringIO()):  # MiniWorld prints its MSAA fallback
             super().__init__(max_episode_steps=episode_steps, obs_width=size, obs_height=size,
-                             window_width=size, window_height=size, params=_PARAMS)
+                             window_width=168, window_height=168, params=_PARAMS)
         self.obs_fb = _Framebuffer(size)
         self._episode = -1  # the base class reset once already: count from zero again
         self.action_space = spaces.Discrete(len(ACTIONS) if fire else len(ACTIONS) - 1)

@@ -18,10 +18,13 @@ class ResizeObservation(gym.ObservationWrapper):
 
 
 class EpisodeStatistics(gym.Wrapper):
-    """Adds `info["episode"]` = {return, length, cells_visited} on the last step of an episode.
+    """Adds `info["episode"]` = {return, length, cells_visited, distance_travelled} on the last
+    step of an episode.
 
     Coverage counts distinct (x, y) cells of `cell_size` map units visited in the episode, from
     `info["agent_xy"]`; it is the exploration metric of the paper's no-reward scenarios.
+    `distance_travelled` is the farthest the agent got from where the episode started, in map
+    units (metres for Ant, where it is the paper's metric; maze cells; Doom units).
     """
 
     def __init__(self, env, cell_size: float):
@@ -30,11 +33,16 @@ class EpisodeStatistics(gym.Wrapper):
 
     def _visit(self, info):
         if "agent_xy" in info:
-            self._cells.add(tuple(np.floor(info["agent_xy"] / self._cell_size).astype(int)))
+            xy = np.asarray(info["agent_xy"], np.float64)
+            self._cells.add(tuple(np.floor(xy / self._cell_size).astype(int)))
+            if self._start is None:
+                self._start = xy
+            self._farthest = max(self._farthest, float(np.linalg.norm(xy - self._start)))
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
         self._return, self._length, self._cells = 0.0, 0, set()
+        self._start, self._farthest = None, 0.0
         self._visit(info)
         return obs, info
 
@@ -45,5 +53,6 @@ class EpisodeStatistics(gym.Wrapper):
         self._visit(info)
         if terminated or truncated:
             info["episode"] = {"return": self._return, "length": self._length,
-                               "cells_visited": len(self._cells)}
+                               "cells_visited": len(self._cells),
+                               "distance_travelled": self._farthest}
         return obs, reward, terminated, truncated, info
