@@ -63,3 +63,18 @@ register(Scenario(
     name="doom_basic", engine="vizdoom", num_actions=3, episode_steps=75,
     description="Basic: shoot the monster in front (quick learning check, not an exploration task)",
     build=functools.partial(doom.DoomEnv, "basic.cfg"), cell_size=64.0))
+
+
+# MuJoCo: one agent step = one 0.2 s gait cycle; 250 steps = 50 s, the original Ant's 1000 x 0.05 s.
+# Imported on first use: importing mujoco fixes the process's GL backend (MUJOCO_GL), which other
+# engines' processes should not inherit.
+def _ant(seed: int) -> gym.Env:
+    from episodic_curiosity.envs import ant
+    return ant.AntEnv(seed)
+
+
+register(Scenario(
+    name="ant_noreward", engine="mujoco", num_actions=6, episode_steps=250,
+    description="First-person MuJoCo Ant on a random-tiled floor, reward 0; metric: distance "
+                "travelled / 0.5 m cells visited",
+    build=_ant, cell_size=0.5))
