@@ -6,7 +6,7 @@ from typing import Callable
 
 import gymnasium as gym
 
-from episodic_curiosity.envs import doom, wrappers
+from episodic_curiosity.envs import dmlab, doom, wrappers
 from episodic_curiosity.envs.splits import Split, level_seed
 from episodic_curiosity.errors import UsageError, not_one_of
 
@@ -20,6 +20,9 @@ class Scenario:
     description: str
     build: Callable[[int], gym.Env]  # level seed -> raw env (wrappers are added by make_env)
     cell_size: float  # map units per coverage-grid cell
+    # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
+    # but `get` refuses it with this one-line message.
+    unavailable: Callable[[], str | None] = lambda: None
 
 
 _SCENARIOS: dict[str, Scenario] = {}
@@ -29,14 +32,22 @@ def register(scenario: Scenario) -> None:
     _SCENARIOS[scenario.name] = scenario
 
 
-def names() -> list[str]:
-    return sorted(_SCENARIOS)
+def names(available_only: bool = False) -> list[str]:
+    return sorted(n for n, s in _SCENARIOS.items() if not available_only or not s.unavailable())
+
+
+def listed() -> list[Scenario]:
+    """Every registered scenario, buildable here or not (for --list)."""
+    return [_SCENARIOS[n] for n in names()]
 
 
 def get(name: str) -> Scenario:
     if name not in _SCENARIOS:
         raise UsageError(not_one_of("scenario", name, _SCENARIOS) +
                          " (python -m episodic_curiosity.envs --list describes them)")
+    reason = _SCENARIOS[name].unavailable()
+    if reason:
+        raise UsageError(reason)
     return _SCENARIOS[name]
 
 
@@ -78,3 +89,17 @@ register(Scenario(
     description="First-person MuJoCo Ant on a random-tiled floor, reward 0; metric: distance "
                 "travelled / 0.5 m cells visited",
     build=_ant, cell_size=0.5))
+
+
+# DeepMind Lab (optional): the paper's original levels; 4 frames per step at 60 fps.
+for _name, _level in dmlab.LEVELS.items():
+    register(Scenario(
+        name=f"dmlab_{_name}",
+        engine="deepmind_lab" if dmlab.installed() else "deepmind_lab (not installed)",
+        num_actions=len(dmlab.ACTIONS if _level.fire else dmlab.ACTIONS_NOFIRE),
+        episode_steps=dmlab.episode_steps(_level),
+        description=f"the paper's '{_name}': {_level.level.rsplit('/', 1)[-1]}"
+                    + (", task reward x0" if _level.reward_scale == 0 else "")
+                    + (", goal >= 10 cells from spawn (minGoalDistance)" if _level.config else ""),
+        build=functools.partial(dmlab.DmLabEnv, _level), cell_size=100.0,
+        unavailable=dmlab.unavailable_reason))
