@@ -18,7 +18,7 @@ def test_unknown_scenario_names_the_choices():
         envs.get("doom_nope")
 
 
-@pytest.mark.parametrize("scenario", envs.names())
+@pytest.mark.parametrize("scenario", envs.names(available_only=True))
 def test_reset_step_shapes_and_position(scenario):
     env = envs.make_env(scenario, envs.Split.POLICY_TRAINING, 0)
     obs, info = env.reset()

@@ -14,7 +14,7 @@ FLAGS = flags.FLAGS
 
 def _print_list():
     rows = [(s.name, s.engine, str(s.num_actions), str(s.episode_steps), s.description)
-            for s in map(registry.get, registry.names())]
+            for s in registry.listed()]
     header = ("scenario", "engine", "actions", "episode steps", "description")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
     for row in [header] + rows:

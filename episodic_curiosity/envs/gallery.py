@@ -46,7 +46,7 @@ def _tile(image, label):
 def render(path: str, names=None, columns: int = 6) -> np.ndarray:
     """Writes the gallery PNG to `path` and returns it (RGB)."""
     tiles = []
-    for name in names or registry.names():
+    for name in names or registry.names(available_only=True):
         views = _views(name)
         tiles.append(_tile(views[0], name))
         if len(views) > 1:

@@ -6,7 +6,7 @@ from typing import Callable
 
 import gymnasium as gym
 
-from episodic_curiosity.envs import doom, maze_tasks, wrappers
+from episodic_curiosity.envs import dmlab, doom, maze_tasks, wrappers
 from episodic_curiosity.envs.splits import Split, level_seed
 from episodic_curiosity.errors import UsageError, not_one_of
 
@@ -20,6 +20,9 @@ class Scenario:
     description: str
     build: Callable[[int], gym.Env]  # level seed -> raw env (wrappers are added by make_env)
     cell_size: float  # map units per coverage-grid cell
+    # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
+    # but `get` refuses it with this one-line message.
+    unavailable: Callable[[], str | None] = lambda: None
 
 
 _SCENARIOS: dict[str, Scenario] = {}
@@ -29,14 +32,22 @@ def register(scenario: Scenario) -> None:
     _SCENARIOS[scenario.name] = scenario
 
 
-def names() -> list[str]:
-    return sorted(_SCENARIOS)
+def names(available_only: bool = False) -> list[str]:
+    return sorted(n for n, s in _SCENARIOS.items() if not available_only or not s.unavailable())
+
+
+def listed() -> list[Scenario]:
+    """Every registered scenario, buildable here or not (for --list)."""
+    return [_SCENARIOS[n] for n in names()]
 
 
 def get(name: str) -> Scenario:
     if name not in _SCENARIOS:
         raise UsageError(not_one_of("scenario", name, _SCENARIOS) +
                          " (python -m episodic_curiosity.envs --list describes them)")
+    reason = _SCENARIOS[name].unavailable()
+    if reason:
+        raise UsageError(reason)
     return _SCENARIOS[name]
 
 
@@ -85,8 +96,8 @@ def _maze(task_factory, episode_steps: int, fire: bool = True):
 
 
 # DMLab's scenarios rebuilt on MiniWorld + labmaze (maze cells of 2 m; coverage counts cells).
-# 135 s of DMLab at 15 agent steps per second (60 fps, action repeat 4) = 2025 steps.
-_LARGE_STEPS = 2025
+# The DMLab levels' 120 s at 15 agent steps per second (60 fps, action repeat 4) = 1800 steps.
+_LARGE_STEPS = 1800
 _MAZES = (
     ("sparse", functools.partial(maze_tasks.GoalTask), _LARGE_STEPS, True,
      "explore_goal_locations_large: one goal (+10, respawn, goal stays) in a large maze"),
@@ -108,3 +119,30 @@ for _name, _task, _steps, _fire, _description in _MAZES:
     register(Scenario(name=_name, engine="miniworld", num_actions=9 if _fire else 8,
                       episode_steps=_steps, description=_description,
                       build=_maze(_task, _steps, _fire), cell_size=1.0))
+# MuJoCo: one agent step = one 0.2 s gait cycle; 250 steps = 50 s, the original Ant's 1000 x 0.05 s.
+# Imported on first use: importing mujoco fixes the process's GL backend (MUJOCO_GL), which other
+# engines' processes should not inherit.
+def _ant(seed: int) -> gym.Env:
+    from episodic_curiosity.envs import ant
+    return ant.AntEnv(seed)
+
+
+register(Scenario(
+    name="ant_noreward", engine="mujoco", num_actions=6, episode_steps=250,
+    description="First-person MuJoCo Ant on a random-tiled floor, reward 0; metric: distance "
+                "travelled / 0.5 m cells visited",
+    build=_ant, cell_size=0.5))
+
+
+# DeepMind Lab (optional): the paper's original levels; 4 frames per step at 60 fps.
+for _name, _level in dmlab.LEVELS.items():
+    register(Scenario(
+        name=f"dmlab_{_name}",
+        engine="deepmind_lab" if dmlab.installed() else "deepmind_lab (not installed)",
+        num_actions=len(dmlab.ACTIONS if _level.fire else dmlab.ACTIONS_NOFIRE),
+        episode_steps=dmlab.episode_steps(_level),
+        description=f"the paper's '{_name}': {_level.level.rsplit('/', 1)[-1]}"
+                    + (", task reward x0" if _level.reward_scale == 0 else "")
+                    + (", goal >= 10 cells from spawn (minGoalDistance)" if _level.config else ""),
+        build=functools.partial(dmlab.DmLabEnv, _level), cell_size=100.0,
+        unavailable=dmlab.unavailable_reason))
