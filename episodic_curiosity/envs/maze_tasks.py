@@ -143,7 +143,7 @@ class GoodBadObjectsTask:
         return Plan(self.refill(layout, rng, []), layout.cells("P"))
 
     def refill(self, layout, rng, items):
-        taken = {item.cell for item in items}
+        taken = {item.cell for item in items} | set(layout.cells("P"))  # not under a spawn
         placed = []
         for room in layout.room_letters():
             free = [c for c in layout.room_cells(room) if c not in taken]
