@@ -1,3 +1,7 @@
+import subprocess
+import sys
+
+import cv2
 import numpy as np
 import pytest
 
@@ -94,3 +98,44 @@ def test_subprocess_workers_match_in_process_stepping():
             results.append(np.stack(frames))
     assert results[0].shape == (21, 3, 84, 84, 3)
     assert np.array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("scenario,start", [("doom_sparse", envs.registry.DOOM_SPARSE_START),
+                                            ("doom_verysparse",
+                                             envs.registry.DOOM_VERYSPARSE_START)])
+def test_sparse_doom_variants_start_in_their_fixed_room(scenario, start):
+    for split in (envs.Split.POLICY_TRAINING, envs.Split.TEST):
+        env = envs.make_env(scenario, split, 2)
+        for _ in range(2):
+            _, info = env.reset()
+            assert np.allclose(info["agent_xy"], start, atol=2)
+        env.close()
+
+
+def test_distance_travelled_is_the_farthest_point_from_the_start():
+    env = envs.make_env("doom_dense", envs.Split.POLICY_TRAINING, 3)
+    _, info = env.reset()
+    start, farthest = info["agent_xy"], 0.0
+    for t in range(525):
+        _, _, terminated, truncated, info = env.step(2 if t % 20 else 0)
+        farthest = max(farthest, float(np.linalg.norm(info["agent_xy"] - start)))
+        if terminated or truncated:
+            break
+    assert info["episode"]["distance_travelled"] == pytest.approx(farthest, rel=1e-5)
+    assert farthest > 50
+    env.close()
+
+
+def test_list_and_gallery(tmp_path):
+    listing = subprocess.run([sys.executable, "-m", "episodic_curiosity.envs", "--list"],
+                             capture_output=True, text=True, check=True).stdout
+    for name in envs.registry.names():
+        assert any(line.split()[0] == name for line in listing.splitlines()[1:])
+    out = tmp_path / "gallery.png"
+    subprocess.run([sys.executable, "-m", "episodic_curiosity.envs", "--gallery", str(out),
+                    "--scenarios=doom_dense,sparse"], check=True, capture_output=True)
+    image = cv2.imread(str(out))
+    assert image.shape[1] == 6 * 168 and image.std() > 20  # two scenarios, the maze with its map
+    bad = subprocess.run([sys.executable, "-m", "episodic_curiosity.envs", "--gallery",
+                          str(out), "--scenarios=nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
