@@ -16,9 +16,11 @@ import numpy as np
 import pyglet
 
 pyglet.options["headless"] = True  # no display: EGL pbuffer contexts
+pyglet.options["debug_gl"] = False  # a glGetError after every call costs more than the call
 
 from gymnasium import spaces  # noqa: E402  (after the pyglet options, before miniworld)
-from miniworld import entity, miniworld  # noqa: E402
+import cv2  # noqa: E402
+from miniworld import entity, miniworld, opengl, utils  # noqa: E402
 from miniworld.params import DEFAULT_PARAMS  # noqa: E402
 from pyglet import gl  # noqa: E402
 
@@ -78,6 +80,24 @@ class _Framebuffer:
         return self._pixels[::-1].copy()  # GL's origin is the lower left corner
 
 
+def _preload_texture(name: str):
+    """Decodes a MiniWorld texture with OpenCV into its cache: pyglet's own PNG path converts
+    pixel formats with regular expressions, about 2 s per texture on this CPU."""
+    path = utils.get_file_path("textures", f"{name}_1", "png")
+    if path in opengl.Texture.tex_cache:
+        return
+    rgba = cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGBA)[::-1]
+    height, width = rgba.shape[:2]
+    image = pyglet.image.ImageData(width, height, "RGBA", np.ascontiguousarray(rgba).tobytes())
+    texture = image.get_texture()
+    gl.glBindTexture(texture.target, texture.id)
+    gl.glGenerateMipmap(gl.GL_TEXTURE_2D)
+    gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_LINEAR)
+    gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_LINEAR_MIPMAP_LINEAR)
+    gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
+    opengl.Texture.tex_cache[path] = opengl.Texture(texture, name)
+
+
 class MazeEnv(miniworld.MiniWorldEnv):
     """One DMLab-analogue scenario: a task (maze_tasks) in a fresh labmaze maze per episode.
 
@@ -88,7 +108,8 @@ class MazeEnv(miniworld.MiniWorldEnv):
     def __init__(self, task, seed: int, episode_steps: int, fire: bool = True, size: int = 84):
         self._task, self._level_seed, self._episode = task, seed, -1
         self._size = size
-        self._list_id = None
+        self._list_id = self._items_list_id = None
+        self._items_dirty = True
         with contextlib.redirect_stdout(io.StringIO()):  # MiniWorld prints its MSAA fallback
             super().__init__(max_episode_steps=episode_steps, obs_width=size, obs_height=size,
                              window_width=168, window_height=168, params=_PARAMS)
@@ -109,6 +130,8 @@ class MazeEnv(miniworld.MiniWorldEnv):
         room_texture = {letter: _WALL_TEXTURES[walls[i % len(walls)]]
                         for i, letter in enumerate(["."] + self.layout.room_letters())}
         floor = _FLOOR_TEXTURES[int(self._rng.integers(len(_FLOOR_TEXTURES)))]
+        for texture in {*room_texture.values(), floor, "ceiling_tiles"}:
+            _preload_texture(texture)
         rooms = {}
         for r, c in self.layout.floor_cells:
             rooms[r, c] = self.add_rect_room(
@@ -120,7 +143,6 @@ class MazeEnv(miniworld.MiniWorldEnv):
                 self.connect_rooms(room, rooms[r, c + 1], min_z=room.min_z, max_z=room.max_z)
             if (r + 1, c) in rooms:
                 self.connect_rooms(room, rooms[r + 1, c], min_x=room.min_x, max_x=room.max_x)
-        self._entities = {}
         for item in self.plan.items:
             self._add_item(item)
         self._respawn()
@@ -139,8 +161,8 @@ class MazeEnv(miniworld.MiniWorldEnv):
             direction = 0.0
         ent.randomize(self.params, None)
         self.place_entity(ent, pos=self._center(item.cell), dir=direction)
-        self._entities[id(ent)] = item
         ent.item = item
+        self._items_dirty = True
 
     def _center(self, cell):
         r, c = cell
@@ -191,6 +213,7 @@ class MazeEnv(miniworld.MiniWorldEnv):
                 reward += item.reward
                 took_object = True
             self.entities.remove(ent)
+            self._items_dirty = True
         if took_object and not any(getattr(e, "item", None) is not None and e.item.kind == "object"
                    and e.item.reward > 0 for e in self.entities):
             left = [e.item for e in self.entities if getattr(e, "item", None) is not None]
@@ -239,10 +262,20 @@ class MazeEnv(miniworld.MiniWorldEnv):
         gl.glEndList()
 
     def _render_world(self, frame_buffer, render_agent):
+        """Static world, then the items (recompiled only when one is added or taken)."""
         gl.glCallList(self._list_id)
-        for ent in self.entities:
-            if ent is not self.agent or render_agent:
-                ent.render()
+        if self._items_dirty:
+            if self._items_list_id is None:
+                self._items_list_id = gl.glGenLists(1)
+            gl.glNewList(self._items_list_id, gl.GL_COMPILE)
+            for ent in self.entities:
+                if ent is not self.agent:
+                    ent.render()
+            gl.glEndList()
+            self._items_dirty = False
+        gl.glCallList(self._items_list_id)
+        if render_agent:
+            self.agent.render()
         return frame_buffer.resolve()
 
     def render(self):
@@ -251,5 +284,6 @@ class MazeEnv(miniworld.MiniWorldEnv):
     def close(self):
         if self._list_id is not None:
             gl.glDeleteLists(self._list_id, 1)
-            self._list_id = None
+            self._list_id = self._items_list_id = None
+        self._items_dirty = True
         super().close()
