@@ -23,10 +23,15 @@ import google_crc32c
 from google.api_core import exceptions
 from google.cloud import storage
 
-from episodic_curiosity import checkpoint
 from episodic_curiosity.errors import UsageError
 
 POINTER = "checkpoints/LATEST.json"
+
+
+def _checkpoint():
+    """episodic_curiosity.checkpoint imports torch (seconds): only the VM side needs it."""
+    from episodic_curiosity import checkpoint
+    return checkpoint
 
 
 class StaleWriter(Exception):
@@ -110,7 +115,7 @@ class BucketSync:
                                  f"{pointer['object']}, which is missing; delete the pointer to "
                                  "restart the run from scratch")
             step = pointer["step"]
-            local = checkpoint.path_for(self.run_dir / "checkpoints", step)
+            local = _checkpoint().path_for(self.run_dir / "checkpoints", step)
             self._download_verified(blob, local, pointer["crc32c"])
             self._remote[local.relative_to(self.run_dir).as_posix()] = (blob.size, blob.crc32c)
         self._published = pointer
@@ -145,7 +150,7 @@ class BucketSync:
                               f"({self.writer_id}) stops")
         # The newest checkpoint is chosen before the CSVs are read: the trainer writes a step's
         # rows before its checkpoint, so the CSVs uploaded below cover the checkpoint's step.
-        steps = checkpoint.list_steps(self.run_dir / "checkpoints")
+        steps = _checkpoint().list_steps(self.run_dir / "checkpoints")
         counts = {"uploaded": 0, "skipped": 0, "published": None}
         for path in sorted(self.run_dir.rglob("*")):
             rel = path.relative_to(self.run_dir).as_posix()
@@ -175,7 +180,7 @@ class BucketSync:
         return True
 
     def _publish_checkpoint(self, step: int) -> bool:
-        local = checkpoint.path_for(self.run_dir / "checkpoints", step)
+        local = _checkpoint().path_for(self.run_dir / "checkpoints", step)
         obj = f"checkpoints/{local.stem}.{self.writer_id}.pt"
         try:
             crc = crc32c_of_file(local)

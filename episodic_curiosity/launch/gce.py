@@ -10,20 +10,24 @@ import json
 import time
 
 from google.api_core import exceptions
-from google.api_core.client_options import ClientOptions
-from google.cloud import compute_v1
-
 from episodic_curiosity.errors import UsageError
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 FLEET_LABEL = "ec-fleet"
 
 
+def _v1():
+    """google.cloud.compute_v1 takes ~5 s to import: only the calls that need it pay."""
+    from google.cloud import compute_v1
+    return compute_v1
+
+
 def instance_body(name: str, zone: str, machine_type: str, gpu_type: str | None, gpu_count: int,
                   spot: bool, source_image: str, metadata: dict, labels: dict,
-                  disk_gb: int = 200, service_account: str = "default") -> compute_v1.Instance:
+                  disk_gb: int = 200, service_account: str = "default"):
     """One training VM: GPU, TERMINATE on host maintenance (GPUs cannot live-migrate), Spot or
     on-demand, startup script and run spec as metadata, cloud-platform scope for the bucket."""
+    compute_v1 = _v1()
     scheduling = compute_v1.Scheduling(on_host_maintenance="TERMINATE")
     if spot:
         # STOP keeps the boot disk: --resume_preempted starts the same VM again.
@@ -54,9 +58,10 @@ def instance_body(name: str, zone: str, machine_type: str, gpu_type: str | None,
     return instance
 
 
-def body_json(instance: compute_v1.Instance) -> dict:
-    """The request body as the REST API receives it (camelCase JSON)."""
-    return json.loads(compute_v1.Instance.to_json(instance))
+def body_json(instance) -> dict:
+    """The request body as the REST API receives it (camelCase JSON, unset fields left out)."""
+    return json.loads(_v1().Instance.to_json(instance, use_integers_for_enums=False,
+                                             always_print_fields_with_no_presence=False))
 
 
 class Compute:
@@ -64,6 +69,8 @@ class Compute:
 
     def __init__(self, project: str, zone: str, endpoint: str | None = None):
         self.project, self.zone = project, zone
+        from google.api_core.client_options import ClientOptions
+        compute_v1 = _v1()
         kwargs = {"transport": "rest"}
         if endpoint:
             from google.auth.credentials import AnonymousCredentials
@@ -97,7 +104,7 @@ class Compute:
 
     # -- instances ------------------------------------------------------------------------------
 
-    def insert(self, instance: compute_v1.Instance):
+    def insert(self, instance):
         try:
             op = self.instances.insert_unary(project=self.project, zone=self.zone,
                                              instance_resource=instance)
@@ -108,12 +115,13 @@ class Compute:
             raise UsageError(_quota_or_permission(e.message, instance.name)) from e
         self.wait(op, f"creating {instance.name}")
 
-    def get(self, name: str) -> compute_v1.Instance:
+    def get(self, name: str):
         return self.instances.get(project=self.project, zone=self.zone, instance=name)
 
     def list(self, fleet: str) -> list:
-        return list(self.instances.list(project=self.project, zone=self.zone,
-                                        filter=f'labels.{FLEET_LABEL} = "{fleet}"'))
+        request = _v1().ListInstancesRequest(project=self.project, zone=self.zone,
+                                             filter=f'labels.{FLEET_LABEL} = "{fleet}"')
+        return list(self.instances.list(request=request))
 
     def start(self, name: str):
         self.wait(self.instances.start_unary(project=self.project, zone=self.zone,
@@ -129,7 +137,7 @@ class Compute:
     def wait(self, op, what: str, timeout_s: float = 600):
         """Until the zone operation is DONE; its error becomes one UsageError line."""
         deadline = time.time() + timeout_s
-        while op.status != compute_v1.Operation.Status.DONE:
+        while op.status != _v1().Operation.Status.DONE:
             if time.time() > deadline:
                 raise UsageError(f"{what}: operation {op.name} not done after {timeout_s:.0f} s")
             op = self.operations.wait(project=self.project, zone=self.zone, operation=op.name)
