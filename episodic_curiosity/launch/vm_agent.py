@@ -73,7 +73,8 @@ def main(argv):
     print(f"writer {sync.writer_id}: "
           + (f"restored {run_dir} at step {step}" if step is not None else f"fresh run {run_dir}"),
           flush=True)
-    child = subprocess.Popen(launcher_command(FLAGS.workdir))
+    # cwd: VizDoom writes ./_vizdoom/ wherever it starts; a startup script starts in /.
+    child = subprocess.Popen(launcher_command(FLAGS.workdir), cwd=FLAGS.workdir)
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())  # a soft preemption notice
     try:
         while child.poll() is None:
