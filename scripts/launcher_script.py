@@ -7,7 +7,7 @@
 from absl import flags
 
 from episodic_curiosity import cli
-from episodic_curiosity.launch import local, methods
+from episodic_curiosity.launch import local, methods, sweep
 
 flags.DEFINE_string("method", "ppo", "Method: " + methods.usage_text())
 flags.DEFINE_string("scenario", "doom_dense",
@@ -21,11 +21,21 @@ flags.DEFINE_string("preset", None, f"Optional presets, comma-separated: "
 flags.DEFINE_string("r_networks_path", None, "ppo_plus_ec: use the trained R-network in this "
                     "directory (r_network.pt) instead of generating data and training one.")
 flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings, applied last.")
+flags.DEFINE_string("sweep", None, "Run many jobs on this machine through Ray instead of one: "
+                    "'methods=ppo,ppo_plus_ec;scenarios=doom_dense;runs=3' (--method, --scenario "
+                    "and --run_number are then ignored; --preset and --gin_bindings apply to all).")
+flags.DEFINE_float("sweep_gpus_per_job", 1, "--sweep: GPUs per job (0: CPU jobs).")
+flags.DEFINE_float("sweep_cpus_per_job", 1, "--sweep: CPUs per job.")
+flags.DEFINE_integer("sweep_num_gpus", None, "--sweep: GPUs Ray may hand out (default: detected).")
+flags.DEFINE_integer("sweep_num_cpus", None, "--sweep: CPUs Ray may hand out (default: all).")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
+    if FLAGS.sweep:
+        sweep.main(FLAGS)
+        return
     local.run(FLAGS.method, FLAGS.scenario, FLAGS.workdir, FLAGS.run_number, FLAGS.preset,
               FLAGS.gin_bindings, FLAGS.r_networks_path)
 

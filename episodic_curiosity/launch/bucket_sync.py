@@ -1,0 +1,234 @@
+"""Mirrors one run directory to gs://BUCKET/<prefix>/ and back, safely across preemptions.
+
+Files other than checkpoints are uploaded when their size or crc32c differs from the bucket's copy.
+A checkpoint is uploaded create-only (if_generation_match=0) under a name unique to this writer,
+then published by rewriting `checkpoints/LATEST.json` with if_generation_match=<the pointer
+generation this writer last saw>. A writer that was replaced (a preempted VM still running while a
+new one restored the run) gets 412 there, raises StaleWriter and must stop: it can never publish
+over a newer run. Before each pass the writer also checks that the pointer is still its own, so it
+stops uploading as soon as another writer has claimed the run.
+
+Publication order keeps the bucket consistent for the trainer's resume: the CSVs of a pass are
+uploaded before the checkpoint they cover is published, so the published step is never past the
+last CSV row in the bucket, and the resume cuts the rows after it.
+"""
+
+import base64
+import json
+import os
+import pathlib
+import uuid
+
+import google_crc32c
+from google.api_core import exceptions
+from google.cloud import storage
+
+from episodic_curiosity.errors import UsageError
+
+POINTER = "checkpoints/LATEST.json"
+
+
+def _checkpoint():
+    """episodic_curiosity.checkpoint imports torch (seconds): only the VM side needs it."""
+    from episodic_curiosity import checkpoint
+    return checkpoint
+
+
+class StaleWriter(Exception):
+    """Another writer published or claimed this run after us: stop syncing."""
+
+
+def crc32c_of_file(path) -> str:
+    """Base64 of the big-endian crc32c, the form Cloud Storage reports in `blob.crc32c`."""
+    checksum = google_crc32c.Checksum()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            checksum.update(chunk)
+    return base64.b64encode(checksum.digest()).decode()
+
+
+def split_gs_url(url: str):
+    """'gs://bucket/a/b' -> ('bucket', 'a/b')."""
+    if not url.startswith("gs://") or len(url) <= 5:
+        raise UsageError(f"'{url}' is not a gs://BUCKET/PATH url")
+    bucket, _, prefix = url[5:].partition("/")
+    return bucket, prefix.strip("/")
+
+
+def get_bucket(client: storage.Client, name: str) -> storage.Bucket:
+    """The bucket, or one clear line when it does not exist."""
+    try:
+        return client.get_bucket(name)
+    except exceptions.NotFound as e:
+        raise UsageError(f"bucket gs://{name} does not exist; create it with "
+                         f"'gcloud storage buckets create gs://{name}' or pass another "
+                         "--bucket") from e
+
+
+class BucketSync:
+    """One writer of one run directory. Use restore() (which claims the run) before sync()."""
+
+    def __init__(self, bucket: storage.Bucket, prefix: str, run_dir, writer_id: str | None = None):
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.run_dir = pathlib.Path(run_dir)
+        self.writer_id = writer_id or uuid.uuid4().hex[:12]
+        self._remote = {}  # relative name -> (size, crc32c) as last seen in the bucket
+        self._hash_cache = {}  # relative name -> ((size, mtime_ns), crc32c)
+        self._pointer_generation = 0  # 0: no pointer yet (create-only)
+        self._published = None  # the pointer's content as last written or read
+
+    def _name(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def _list_remote(self):
+        start = len(self._name(""))
+        return {b.name[start:]: b for b in self.bucket.client.list_blobs(
+            self.bucket, prefix=self._name(""))}
+
+    def _read_pointer(self):
+        blob = self.bucket.get_blob(self._name(POINTER))
+        if blob is None:
+            return None, 0
+        return json.loads(blob.download_as_bytes()), blob.generation
+
+    # -- restore ---------------------------------------------------------------------------------
+
+    def restore(self) -> int | None:
+        """Downloads the run and claims it; returns the restored checkpoint step (None: fresh).
+
+        The claim rewrites the pointer (adding this writer's id) under if_generation_match, so an
+        older writer still running elsewhere sees a foreign generation and stops.
+        """
+        remote = self._list_remote()
+        pointer, generation = self._read_pointer()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for rel, blob in remote.items():
+            if rel.startswith("checkpoints/"):
+                continue
+            self._download_verified(blob, self.run_dir / rel, blob.crc32c)
+            self._remote[rel] = (blob.size, blob.crc32c)
+        step = None
+        if pointer is not None:
+            blob = remote.get(pointer["object"])
+            if blob is None:
+                raise UsageError(f"gs://{self.bucket.name}/{self._name(POINTER)} names "
+                                 f"{pointer['object']}, which is missing; delete the pointer to "
+                                 "restart the run from scratch")
+            step = pointer["step"]
+            local = _checkpoint().path_for(self.run_dir / "checkpoints", step)
+            self._download_verified(blob, local, pointer["crc32c"])
+            self._remote[local.relative_to(self.run_dir).as_posix()] = (blob.size, blob.crc32c)
+        self._published = pointer
+        self._pointer_generation = generation
+        self._write_pointer(dict(pointer or {"step": None, "object": None, "crc32c": None},
+                                 writer=self.writer_id))
+        return step
+
+    def _download_verified(self, blob, path: pathlib.Path, expected_crc32c: str):
+        """Downloads to a temporary file, checks crc32c, then renames into place."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.download")
+        blob.download_to_filename(tmp)
+        actual = crc32c_of_file(tmp)
+        if actual != expected_crc32c:
+            tmp.unlink()
+            raise UsageError(f"gs://{self.bucket.name}/{blob.name} has crc32c {actual}, "
+                             f"expected {expected_crc32c}: the bucket copy is corrupt")
+        os.replace(tmp, path)
+
+    # -- sync ------------------------------------------------------------------------------------
+
+    def sync(self) -> dict:
+        """One pass: changed files, then the newest local checkpoint, then the pointer.
+
+        Returns counts {'uploaded': n, 'skipped': n, 'published': step or None}.
+        """
+        pointer, generation = self._read_pointer()
+        if generation != self._pointer_generation:
+            raise StaleWriter(f"gs://{self.bucket.name}/{self._name(POINTER)} was rewritten by "
+                              f"writer {(pointer or {}).get('writer')}; this writer "
+                              f"({self.writer_id}) stops")
+        # The newest checkpoint is chosen before the CSVs are read: the trainer writes a step's
+        # rows before its checkpoint, so the CSVs uploaded below cover the checkpoint's step.
+        steps = _checkpoint().list_steps(self.run_dir / "checkpoints")
+        counts = {"uploaded": 0, "skipped": 0, "published": None}
+        for path in sorted(self.run_dir.rglob("*")):
+            rel = path.relative_to(self.run_dir).as_posix()
+            if (not path.is_file() or rel.startswith("checkpoints/")
+                    or any(part.startswith(".") for part in rel.split("/"))):
+                continue
+            try:
+                counts["uploaded" if self._upload_if_changed(path, rel) else "skipped"] += 1
+            except FileNotFoundError:
+                continue  # removed while we looked (a rotated file): the next pass sees the new one
+        if steps and (self._published is None or self._published.get("step") != steps[-1]):
+            if self._publish_checkpoint(steps[-1]):
+                counts["published"] = steps[-1]
+        return counts
+
+    def _upload_if_changed(self, path: pathlib.Path, rel: str) -> bool:
+        stat = path.stat()
+        key = (stat.st_size, stat.st_mtime_ns)
+        cached = self._hash_cache.get(rel)
+        crc = cached[1] if cached and cached[0] == key else crc32c_of_file(path)
+        self._hash_cache[rel] = (key, crc)
+        if self._remote.get(rel) == (stat.st_size, crc):
+            return False
+        blob = self.bucket.blob(self._name(rel))
+        blob.upload_from_filename(path, checksum="crc32c")
+        self._remote[rel] = (blob.size, blob.crc32c)
+        return True
+
+    def _publish_checkpoint(self, step: int) -> bool:
+        local = _checkpoint().path_for(self.run_dir / "checkpoints", step)
+        obj = f"checkpoints/{local.stem}.{self.writer_id}.pt"
+        try:
+            crc = crc32c_of_file(local)
+            blob = self.bucket.blob(self._name(obj))
+            blob.upload_from_filename(local, if_generation_match=0, checksum="crc32c")
+        except FileNotFoundError:
+            return False  # rotated away while we looked: a newer one will be published
+        except exceptions.PreconditionFailed:
+            blob = self.bucket.get_blob(self._name(obj))  # our own retry already uploaded it
+            if blob is None or blob.crc32c != crc:
+                raise StaleWriter(f"{obj} exists with other content; this writer stops")
+        previous = self._published
+        self._write_pointer({"step": step, "object": obj, "crc32c": crc, "size": blob.size,
+                             "writer": self.writer_id})
+        if previous and previous.get("object") and previous.get("writer") == self.writer_id:
+            try:  # only our own superseded checkpoint: another writer's may still be published
+                self.bucket.delete_blob(self._name(previous["object"]))
+            except exceptions.NotFound:
+                pass
+        return True
+
+    def _write_pointer(self, content: dict):
+        blob = self.bucket.blob(self._name(POINTER))
+        try:
+            blob.upload_from_string(json.dumps(content, sort_keys=True),
+                                    content_type="application/json",
+                                    if_generation_match=self._pointer_generation)
+        except exceptions.PreconditionFailed as e:
+            raise StaleWriter(f"gs://{self.bucket.name}/{self._name(POINTER)} changed since "
+                              f"this writer ({self.writer_id}) read it (412): a newer writer "
+                              "owns the run; this one stops") from e
+        self._pointer_generation = blob.generation
+        self._published = content
+
+
+def last_progress(bucket: storage.Bucket, prefix: str) -> dict:
+    """What --status shows: the published checkpoint step and the last progress.csv step."""
+    prefix = prefix.strip("/")
+    out = {"checkpoint_step": None, "last_step": None}
+    pointer = bucket.get_blob(f"{prefix}/{POINTER}")
+    if pointer is not None:
+        out["checkpoint_step"] = json.loads(pointer.download_as_bytes()).get("step")
+    progress = bucket.get_blob(f"{prefix}/progress.csv")
+    if progress is not None:
+        lines = progress.download_as_bytes().decode().strip().splitlines()
+        if len(lines) > 1:
+            try:
+                out["last_step"] = int(lines[-1].split(",")[0])
+            except ValueError:
+                pass
+    return out
