@@ -42,9 +42,10 @@ ACTIONS = (
     ("strafe_right", 0, 1, 0), ("look_left", 0, 0, 1), ("look_right", 0, 0, -1),
     ("look_left_forward", 1, 0, 1), ("look_right_forward", 1, 0, -1), ("fire", 0, 0, 0),
 )
+# Opaque textures only: MiniWorld draws the transparent ones (metal_grill, picket_fence) black.
 _WALL_TEXTURES = ("brick_wall", "cinder_blocks", "concrete", "drywall", "stucco", "wood_planks",
-                  "rock", "cardboard", "metal_grill", "picket_fence")
-_FLOOR_TEXTURES = ("floor_tiles_bw", "concrete_tiles", "asphalt", "wood", "marble", "grass")
+                  "rock", "cardboard", "marble", "slime")
+_FLOOR_TEXTURES = ("floor_tiles_bw", "concrete_tiles", "asphalt", "wood", "grass", "water")
 
 
 class _Framebuffer:
