@@ -98,7 +98,7 @@ def test_spot_vm_preempted_mid_run_resumes_from_the_bucket(bucket, gcs_server, t
         assert published_step(bucket, prefix) == SMOKE_TOTAL
         assert bucket_steps(bucket, f"{prefix}/progress.csv") == list(
             range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
-        assert bucket_steps(bucket, f"{prefix}/reward_valid.csv") == [1024, 2048, 3072, 4096]
+        assert bucket_steps(bucket, f"{prefix}/reward_valid.csv") == [0, 1024, 2048, 3072, 4096]
         for split in ("train", "test"):
             split_steps = bucket_steps(bucket, f"{prefix}/reward_{split}.csv")
             assert split_steps and split_steps == sorted(set(split_steps)), split

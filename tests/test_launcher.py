@@ -37,7 +37,7 @@ def test_smoke_run_writes_the_run_directory(tmp_path):
     for split in ("train", "valid", "test"):
         split_steps = steps(run / f"reward_{split}.csv")
         assert split_steps and split_steps == sorted(set(split_steps)), split
-    assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
+    assert steps(run / "reward_valid.csv") == [0, 1024, 2048, 3072, 4096]
     assert checkpoint.list_steps(run / "checkpoints")[-1] == SMOKE_TOTAL
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert "steps/s" in result.stderr and "ETA" in result.stderr
@@ -72,7 +72,7 @@ def test_sigkill_after_a_checkpoint_then_rerun_resumes_without_duplicates(tmp_pa
     for split in ("train", "valid", "test"):
         split_steps = steps(run / f"reward_{split}.csv")
         assert split_steps == sorted(set(split_steps)), split
-    assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
+    assert steps(run / "reward_valid.csv") == [0, 1024, 2048, 3072, 4096]
 
 
 def assert_one_line_error(result, *needles):
