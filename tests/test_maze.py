@@ -16,7 +16,7 @@ MAZES = ["sparse", "verysparse", "noreward", "norewardnofire", "sparseplusdoors"
 
 def test_layouts_are_deterministic_and_connected():
     a, b = maze_layout.generate(7), maze_layout.generate(7)
-    assert np.array_equal(a.grid, b.grid) and a.grid.shape == (11, 17)
+    assert np.array_equal(a.grid, b.grid) and a.grid.shape == (17, 17)
     assert not np.array_equal(a.grid, maze_layout.generate(8).grid)
     dist = a.distances(a.floor_cells[0])
     assert all(dist[c] >= 0 for c in a.floor_cells)  # one connected maze
@@ -24,6 +24,22 @@ def test_layouts_are_deterministic_and_connected():
     path = a.path(spawn, goal)
     assert path[0] == spawn and path[-1] == goal and len(path) == a.distances(spawn)[goal] + 1
     assert all(abs(p[0] - q[0]) + abs(p[1] - q[1]) == 1 for p, q in zip(path, path[1:]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_large_levels_have_dmlab_size_rooms_and_spawns(seed):
+    """explore_goal_locations_large: 17 x 17, up to 9 rooms of exactly 3 x 3 cells, 5 spawn
+    points per room (factory default), no extra connections (a perfect maze between rooms)."""
+    layout = maze_layout.generate(seed)
+    assert layout.grid.shape == (17, 17)
+    letters = layout.room_letters()
+    assert 6 <= len(letters) <= 9
+    for letter in letters:
+        rows, cols = zip(*layout.room_cells(letter))
+        assert (max(rows) - min(rows) + 1, max(cols) - min(cols) + 1) == (3, 3)
+        assert sum(layout.grid[c] == "P" for c in layout.room_cells(letter)) == 5
+    assert maze_layout.LARGE["extra_connection_probability"] == 0.0
+    assert maze_tasks.GoalTask.maze is maze_layout.LARGE
 
 
 def test_episode_seeds_of_different_splits_never_meet():

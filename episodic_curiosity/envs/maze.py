@@ -124,7 +124,8 @@ class MazeEnv(miniworld.MiniWorldEnv):
         self._episode += 1
         seed = splits.episode_seed(self._level_seed, self._episode)
         self._rng = np.random.default_rng(seed)
-        self.layout = maze_layout.generate(seed, has_doors=self._task.has_doors)
+        self.layout = maze_layout.generate(seed, has_doors=self._task.has_doors,
+                                           **self._task.maze)
         self.plan = self._task.plan(self.layout, self._rng)
         self._keys, self._done = set(), False
         walls = self._rng.permutation(len(_WALL_TEXTURES))

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from episodic_curiosity.envs.maze_layout import MazeLayout
+from episodic_curiosity.envs.maze_layout import LARGE, ROOMS, MazeLayout
 
 _KEY_COLORS = ("blue", "yellow", "purple")
 
@@ -37,9 +37,11 @@ class GoalTask:
     """
 
     goal_ends_episode = False
+    maze = LARGE
 
     def __init__(self, goal_reward: float = 10.0, min_goal_distance: int = 0,
-                 blocked_door_fraction: float = 0.0):
+                 blocked_door_fraction: float = 0.0, maze: dict = LARGE):
+        self.maze = maze  # labmaze size arguments (maze_layout.LARGE / SMALL)
         self.goal_reward = goal_reward
         self.min_goal_distance = min_goal_distance
         self.blocked_door_fraction = blocked_door_fraction
@@ -79,6 +81,7 @@ class KeysDoorsTask:
 
     goal_ends_episode = True
     has_doors = True
+    maze = ROOMS
 
     def __init__(self, goal_reward: float = 10.0, key_reward: float = 1.0,
                  door_reward: float = 1.0, num_locks: int = 2):
@@ -135,6 +138,7 @@ class GoodBadObjectsTask:
 
     goal_ends_episode = False
     has_doors = False
+    maze = ROOMS
 
     def __init__(self, good_reward: float = 1.0, bad_reward: float = -1.0, per_room: int = 2):
         self.good_reward, self.bad_reward, self.per_room = good_reward, bad_reward, per_room
