@@ -172,6 +172,27 @@ def test_good_objects_pay_and_bad_objects_cost():
     env.close()
 
 
+def test_dense2_is_dmlabs_ten_good_ten_bad_and_ends_after_ten_pickups():
+    env = _raw("dense2")
+    kinds = [i.color for i in env.plan.items]
+    assert kinds.count("good") == 10 and kinds.count("bad") == 10
+    env._pickups = 9  # the tenth pickup ends the episode
+    start = env._info()["agent_cell"]
+    present = [e.item for e in env.entities if hasattr(e, "item")]
+    paths = [env.layout.path(start, item.cell, [i.cell for i in present if i is not item])
+             for item in present]
+    _, terminated = _walk(env, min((p for p in paths if p), key=len))
+    assert terminated
+    env.close()
+
+
+def test_dense1_lock_chains_have_one_to_three_locks():
+    layout = maze_layout.generate(3, has_doors=True, **maze_layout.ROOMS)
+    colours = {len({i.color for i in maze_tasks.KeysDoorsTask().plan(
+        layout, np.random.default_rng(s)).items if i.kind == "key"}) for s in range(40)}
+    assert colours <= {1, 2, 3} and len(colours) >= 2
+
+
 @pytest.mark.parametrize("scenario", ["sparse", "dense2"])
 def test_same_seed_same_frames_and_a_turn_changes_the_view(scenario):
     runs = []

@@ -127,7 +127,7 @@ class MazeEnv(miniworld.MiniWorldEnv):
         self.layout = maze_layout.generate(seed, has_doors=self._task.has_doors,
                                            **self._task.maze)
         self.plan = self._task.plan(self.layout, self._rng)
-        self._keys, self._done = set(), False
+        self._keys, self._done, self._pickups = set(), False, 0
         walls = self._rng.permutation(len(_WALL_TEXTURES))
         room_texture = {letter: _WALL_TEXTURES[walls[i % len(walls)]]
                         for i, letter in enumerate(["."] + self.layout.room_letters())}
@@ -189,7 +189,7 @@ class MazeEnv(miniworld.MiniWorldEnv):
         return None
 
     def _touch(self) -> float:
-        reward, took_object = 0.0, False
+        reward = 0.0
         for ent in list(self.entities):
             item = getattr(ent, "item", None)
             if item is None:
@@ -213,14 +213,11 @@ class MazeEnv(miniworld.MiniWorldEnv):
                 continue  # the goal stays where it is
             else:
                 reward += item.reward
-                took_object = True
+                self._pickups += 1
+                if self._pickups >= getattr(self._task, "pickups_to_end", math.inf):
+                    self._done = True
             self.entities.remove(ent)
             self._items_dirty = True
-        if took_object and not any(getattr(e, "item", None) is not None and e.item.kind == "object"
-                   and e.item.reward > 0 for e in self.entities):
-            left = [e.item for e in self.entities if getattr(e, "item", None) is not None]
-            for item in self._task.refill(self.layout, self._rng, left):
-                self._add_item(item)
         return reward
 
     # --- gymnasium ----------------------------------------------------------------------------

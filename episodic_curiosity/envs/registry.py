@@ -132,9 +132,10 @@ _MAZES = (
      "scaled noreward: explore_goal_locations_small's 11x11 maze, 450-step episodes; "
      "metric: grid-oracle cells"),
     ("dense1", maze_tasks.KeysDoorsTask, 900, True,
-     "rooms_keys_doors_puzzle: keys (+1) open doors of their colour (+1) to the goal (+10, ends)"),
+     "rooms_keys_doors_puzzle: a chain of 1-3 keys (+1) opening doors of their colour (+1) to "
+     "the goal (+10, ends)"),
     ("dense2", maze_tasks.GoodBadObjectsTask, 900, True,
-     "rooms_collect_good_objects: good objects +1, bad ones -1, refilled when the good run out"),
+     "rooms_collect_good_objects: 10 good objects +1, 10 bad -1; ends after 10 pickups"),
 )
 # agent_xy is in maze cells (100 DMLab units): the original's 30-unit oracle cell is 0.3 of one.
 MAZE_ORACLE_CELL = 0.3
