@@ -4,6 +4,7 @@ import dataclasses
 import functools
 from typing import Callable
 
+import gin
 import gymnasium as gym
 
 from episodic_curiosity.envs import dmlab, doom, maze_tasks, wrappers
@@ -20,6 +21,9 @@ class Scenario:
     description: str
     build: Callable[[int], gym.Env]  # level seed -> raw env (wrappers are added by make_env)
     cell_size: float  # map units per coverage-grid cell
+    # The engine's full-resolution frame (height, width, channels) before the policy's resize:
+    # what the R-network sees by default (the paper's 120x160 DMLab view).
+    raw_shape: tuple = (120, 160, 3)
     # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
     # but `get` refuses it with this one-line message.
     unavailable: Callable[[], str | None] = lambda: None
@@ -51,18 +55,29 @@ def get(name: str) -> Scenario:
     return _SCENARIOS[name]
 
 
-def make_env(name: str, split: Split, index: int, obs_size: int = 84) -> gym.Env:
-    """The `index`-th env of `split` for a scenario, wrapped: resize -> episode statistics."""
+def make_env(name: str, split: Split, index: int, obs_size: int = 84,
+             keep_raw_obs: bool = False) -> gym.Env:
+    """The `index`-th env of `split` for a scenario, wrapped: resize -> episode statistics.
+
+    keep_raw_obs: also return the full-resolution frame as `info["raw_obs"]`.
+    """
     scenario = get(name)
     env = scenario.build(level_seed(split, index))
-    env = wrappers.ResizeObservation(env, obs_size)
+    env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
     return wrappers.EpisodeStatistics(env, scenario.cell_size)
 
 
-def env_factories(name: str, split: Split, indices, obs_size: int = 84):
-    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs."""
+@gin.configurable(allowlist=["keep_raw_obs"])
+def env_factories(name: str, split: Split, indices, obs_size: int = 84,
+                  keep_raw_obs: bool = False):
+    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs.
+
+    keep_raw_obs (gin): every step's info carries the frame before the resize, `raw_obs`
+    (`final_raw_obs` for the last frame of an auto-reset episode); EC's R-network embeds it.
+    """
     get(name)  # fail fast in the parent, not in a worker
-    return [functools.partial(make_env, name, split, i, obs_size) for i in indices]
+    return [functools.partial(make_env, name, split, i, obs_size, keep_raw_obs)
+            for i in indices]
 
 
 # VizDoom: 4 tics per step (action repeat 4); 2100 tics = 525 agent steps for MyWayHome.
@@ -131,7 +146,7 @@ register(Scenario(
     name="ant_noreward", engine="mujoco", num_actions=6, episode_steps=250,
     description="First-person MuJoCo Ant on a random-tiled floor, reward 0; metric: distance "
                 "travelled / 0.5 m cells visited",
-    build=_ant, cell_size=0.5))
+    build=_ant, cell_size=0.5, raw_shape=(84, 84, 3)))
 
 
 # DeepMind Lab (optional): the paper's original levels; 4 frames per step at 60 fps.
@@ -144,5 +159,5 @@ for _name, _level in dmlab.LEVELS.items():
         description=f"the paper's '{_name}': {_level.level.rsplit('/', 1)[-1]}"
                     + (", task reward x0" if _level.reward_scale == 0 else "")
                     + (", goal >= 10 cells from spawn (minGoalDistance)" if _level.config else ""),
-        build=functools.partial(dmlab.DmLabEnv, _level), cell_size=100.0,
+        build=functools.partial(dmlab.DmLabEnv, _level), cell_size=100.0, raw_shape=(84, 84, 3),
         unavailable=dmlab.unavailable_reason))
