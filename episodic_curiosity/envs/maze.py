@@ -30,11 +30,21 @@ from episodic_curiosity.envs.maze_tasks import Item  # noqa: E402
 CELL_METERS = 2.0
 FORWARD_CELLS = 0.2  # DMLab: ~21 of 100 units per 4-frame step
 TURN_DEGREES = 20.0
-FIELD_OF_VIEW = 90.0  # DMLab's; MiniWorld's 60 shows little more than the nearest wall
-_PARAMS = DEFAULT_PARAMS.no_random()
-_PARAMS.set("forward_step", FORWARD_CELLS * CELL_METERS)
-_PARAMS.set("turn_step", TURN_DEGREES)
-_PARAMS.set("cam_fov_y", FIELD_OF_VIEW)  # the agent reads it from the parameters at reset
+FIELD_OF_VIEW = 90.0  # DMLab's, horizontal; MiniWorld's 60 shows little more than the nearest wall
+FRAME_SHAPE = (120, 160)  # (height, width): DMLab's view, which the R-network sees; the policy
+# gets it resized to 84x84 by the wrappers, as DMLab frames are.
+
+
+def _params(frame_shape):
+    """MiniWorld parameters; its field of view is vertical: derived from the horizontal 90."""
+    height, width = frame_shape
+    params = DEFAULT_PARAMS.no_random()
+    params.set("forward_step", FORWARD_CELLS * CELL_METERS)
+    params.set("turn_step", TURN_DEGREES)
+    vertical = 2 * math.degrees(math.atan(math.tan(math.radians(FIELD_OF_VIEW / 2)) * height
+                                          / width))
+    params.set("cam_fov_y", vertical)  # the agent reads it from the parameters at reset
+    return params
 
 # The original's DMLab action set: (forward, strafe right, turn left) per agent step.
 ACTIONS = (
@@ -51,8 +61,8 @@ _FLOOR_TEXTURES = ("floor_tiles_bw", "concrete_tiles", "asphalt", "wood", "grass
 class _Framebuffer:
     """An 8-bit RGB colour + depth offscreen target read back with one glReadPixels."""
 
-    def __init__(self, size: int):
-        self.width = self.height = size
+    def __init__(self, height: int, width: int):
+        self.width, self.height = width, height
         self.fbo = gl.GLuint(0)
         gl.glGenFramebuffers(1, ctypes.byref(self.fbo))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.fbo)
@@ -61,13 +71,13 @@ class _Framebuffer:
             buffer = gl.GLuint(0)
             gl.glGenRenderbuffers(1, ctypes.byref(buffer))
             gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, buffer)
-            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, storage, size, size)
+            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, storage, width, height)
             gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, buffer)
         status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise RuntimeError(f"offscreen framebuffer incomplete (status {status:#x})")
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
-        self._pixels = np.zeros((size, size, 3), np.uint8)
+        self._pixels = np.zeros((height, width, 3), np.uint8)
 
     def bind(self):
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.fbo)
@@ -106,15 +116,17 @@ class MazeEnv(miniworld.MiniWorldEnv):
     counts maze cells; `info["agent_cell"]` the (row, col) it stands on.
     """
 
-    def __init__(self, task, seed: int, episode_steps: int, fire: bool = True, size: int = 84):
+    def __init__(self, task, seed: int, episode_steps: int, fire: bool = True,
+                 frame_shape: tuple = FRAME_SHAPE):
+        """frame_shape: (height, width) rendered; (84, 84) renders the policy's frame directly."""
         self._task, self._level_seed, self._episode = task, seed, -1
-        self._size = size
         self._list_id = self._items_list_id = None
         self._items_dirty = True
+        height, width = frame_shape
         with contextlib.redirect_stdout(io.StringIO()):  # MiniWorld prints its MSAA fallback
-            super().__init__(max_episode_steps=episode_steps, obs_width=size, obs_height=size,
-                             window_width=168, window_height=168, params=_PARAMS)
-        self.obs_fb = _Framebuffer(size)
+            super().__init__(max_episode_steps=episode_steps, obs_width=width, obs_height=height,
+                             window_width=168, window_height=168, params=_params(frame_shape))
+        self.obs_fb = _Framebuffer(height, width)
         self._episode = -1  # the base class reset once already: count from zero again
         self.action_space = spaces.Discrete(len(ACTIONS) if fire else len(ACTIONS) - 1)
 

@@ -4,6 +4,7 @@ import dataclasses
 import functools
 from typing import Callable
 
+import gin
 import gymnasium as gym
 
 from episodic_curiosity.envs import dmlab, doom, maze_layout, maze_tasks, wrappers
@@ -27,6 +28,9 @@ class Scenario:
     # new oracle cell), as the original's no-reward scenarios report it; the learner sees it
     # x0 there (gin/scenarios/<name>.gin: train_policy.reward_scale = 0).
     metric: str = "task"
+    # The engine's full-resolution frame (height, width, channels) before the policy's resize:
+    # what the R-network sees by default (the paper's 120x160 DMLab view).
+    raw_shape: tuple = (120, 160, 3)
     # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
     # but `get` refuses it with this one-line message.
     unavailable: Callable[[], str | None] = lambda: None
@@ -58,21 +62,32 @@ def get(name: str) -> Scenario:
     return _SCENARIOS[name]
 
 
-def make_env(name: str, split: Split, index: int, obs_size: int = 84) -> gym.Env:
+def make_env(name: str, split: Split, index: int, obs_size: int = 84,
+             keep_raw_obs: bool = False) -> gym.Env:
     """The `index`-th env of `split` for a scenario, wrapped: resize -> (oracle reward) ->
-    episode statistics."""
+    episode statistics.
+
+    keep_raw_obs: also return the full-resolution frame as `info["raw_obs"]`.
+    """
     scenario = get(name)
     env = scenario.build(level_seed(split, index))
-    env = wrappers.ResizeObservation(env, obs_size)
+    env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
     if scenario.metric == "oracle":
         env = wrappers.OracleReward(env, scenario.oracle_cell)
     return wrappers.EpisodeStatistics(env, scenario.oracle_cell)
 
 
-def env_factories(name: str, split: Split, indices, obs_size: int = 84):
-    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs."""
+@gin.configurable(allowlist=["keep_raw_obs"])
+def env_factories(name: str, split: Split, indices, obs_size: int = 84,
+                  keep_raw_obs: bool = False):
+    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs.
+
+    keep_raw_obs (gin): every step's info carries the frame before the resize, `raw_obs`
+    (`final_raw_obs` for the last frame of an auto-reset episode); EC's R-network embeds it.
+    """
     get(name)  # fail fast in the parent, not in a worker
-    return [functools.partial(make_env, name, split, i, obs_size) for i in indices]
+    return [functools.partial(make_env, name, split, i, obs_size, keep_raw_obs)
+            for i in indices]
 
 
 # VizDoom: 4 tics per step (action repeat 4); 2100 tics = 525 agent steps for MyWayHome.
@@ -158,7 +173,7 @@ register(Scenario(
     description="First-person MuJoCo Ant on a random-tiled floor, reward 0; metric: distance "
                 "travelled / 0.5 m cells visited",
     # The original's Ant oracle: reward_grid_size 5 (MuJoCo units, metres), normalizer 25.
-    build=_ant, oracle_cell=5.0, metric="oracle"))
+    build=_ant, oracle_cell=5.0, metric="oracle", raw_shape=(84, 84, 3)))
 
 
 # DeepMind Lab (optional): the paper's original levels; 4 frames per step at 60 fps.
@@ -172,5 +187,5 @@ for _name, _level in dmlab.LEVELS.items():
                     + (", task reward x0" if _level.reward_scale == 0 else "")
                     + (", goal >= 10 cells from spawn (minGoalDistance)" if _level.config else ""),
         build=functools.partial(dmlab.DmLabEnv, _level), oracle_cell=30.0,
-        metric="oracle" if _name in NO_REWARD else "task",
+        metric="oracle" if _name in NO_REWARD else "task", raw_shape=(84, 84, 3),
         unavailable=dmlab.unavailable_reason))

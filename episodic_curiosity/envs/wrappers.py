@@ -8,12 +8,27 @@ from episodic_curiosity.envs.coverage import CellCounter
 
 
 class ResizeObservation(gym.ObservationWrapper):
-    """Area-resamples RGB frames to `size` x `size` (84 in the paper)."""
+    """Area-resamples RGB frames to `size` x `size` (84 in the paper).
 
-    def __init__(self, env, size: int = 84):
+    keep_raw: the frame before the resize goes to `info["raw_obs"]` (the R-network's view).
+    """
+
+    def __init__(self, env, size: int = 84, keep_raw: bool = False):
         super().__init__(env)
-        self._size = size
+        self._size, self._keep_raw = size, keep_raw
         self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        if self._keep_raw:
+            info["raw_obs"] = obs
+        return self.observation(obs), info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if self._keep_raw:
+            info["raw_obs"] = obs
+        return self.observation(obs), reward, terminated, truncated, info
 
     def observation(self, observation):
         return cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)

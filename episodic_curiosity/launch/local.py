@@ -10,7 +10,7 @@ from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.launch import methods
-from episodic_curiosity.rnet import data, offline
+from episodic_curiosity.rnet import data, offline, report
 from episodic_curiosity.workdir import RunDir, run_path
 
 
@@ -25,6 +25,20 @@ def gin_files(method: methods.Method, scenario: str, preset: str | None):
             raise UsageError(not_one_of("preset", name, methods.PRESETS))
         files.append(configuration.GIN_DIR / "presets" / f"{name}.gin")
     return files
+
+
+def announce_verdict(r_networks_dir) -> None:
+    """Prints the R-network report card's verdict before the policy trains: a warning, not a stop
+    (a network whose bonus does not separate an explorer from a couch potato is worth a look)."""
+    verdict = report.read_verdict(r_networks_dir)
+    if verdict is None:
+        line = (f"R-network report card: none in {r_networks_dir} (python -m "
+                f"episodic_curiosity.rnet.report --r_networks_path={r_networks_dir} writes one)")
+    else:
+        line = f"R-network report card ({r_networks_dir}/report.md): {verdict}"
+    print(line, flush=True)
+    if verdict is None or verdict.startswith("FAIL"):
+        logging.warning(line)
 
 
 def run(method_name: str, scenario: str, workdir, run_number: int = 0,
@@ -54,5 +68,7 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
             logging.info("R-network already trained in %s: skipped", run_dir.r_networks)
         else:
             offline.train_r(run_dir.r_training_data, run_dir.r_networks, device, seed=run_number)
+    if method.needs_offline_rnet:
+        announce_verdict(rnet_dir)
     trainer.train_policy(run_dir)
     return run_dir
