@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 
@@ -40,8 +42,11 @@ def test_load_errors_are_one_line(tmp_path):
     state = torch.load(tmp_path / "r_network.pt", weights_only=False)
     state["config"]["width"] = 16  # weights of width 8 under a width-16 config: wrong shapes
     torch.save(state, tmp_path / "r_network.pt")
-    with pytest.raises(UsageError, match="cannot be loaded"):
+    with pytest.raises(UsageError, match="cannot be loaded") as error:
         load_rnet(tmp_path, "cpu")
+    # The parameter and both shapes survive, whole (the message used to be cut mid-token).
+    assert re.search(r"size mismatch for embedding\.\S+: checkpoint torch\.Size\(\[\d+(, \d+)*\]\), "
+                     r"this model torch\.Size\(\[\d+(, \d+)*\]\) \(and \d+ more\)", str(error.value))
     (tmp_path / "r_network.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(UsageError, match="cannot be loaded"):
         load_rnet(tmp_path, "cpu")

@@ -1,4 +1,8 @@
-"""Scenario name -> environment factory, the only way the rest of the project builds an env."""
+"""Scenario name -> environment factory, the only way the rest of the project builds an env.
+
+Every scenario is also a gymnasium id, `EpisodicCuriosity/<name>-v0`, so its envs carry a `spec`
+(gymnasium's checker and `spec.make()` need one) and `gym.make` builds them for other libraries.
+"""
 
 import dataclasses
 import functools
@@ -28,8 +32,18 @@ class Scenario:
 _SCENARIOS: dict[str, Scenario] = {}
 
 
+GYM_NAMESPACE = "EpisodicCuriosity"
+
+
+def gym_id(name: str) -> str:
+    return f"{GYM_NAMESPACE}/{name}-v0"
+
+
 def register(scenario: Scenario) -> None:
     _SCENARIOS[scenario.name] = scenario
+    gym.register(id=gym_id(scenario.name), entry_point=build_env,
+                 kwargs={"scenario": scenario.name}, nondeterministic=False,
+                 order_enforce=False, disable_env_checker=True)
 
 
 def names(available_only: bool = False) -> list[str]:
@@ -53,10 +67,18 @@ def get(name: str) -> Scenario:
 
 def make_env(name: str, split: Split, index: int, obs_size: int = 84) -> gym.Env:
     """The `index`-th env of `split` for a scenario, wrapped: resize -> episode statistics."""
-    scenario = get(name)
-    env = scenario.build(level_seed(split, index))
+    get(name)  # a UsageError for an unknown or unavailable scenario, before gymnasium's lookup
+    return gym.make(gym_id(name), split=split.name, index=index, obs_size=obs_size)
+
+
+def build_env(scenario: str, split: str = "TEST", index: int = 0, obs_size: int = 84,
+              render_mode: str | None = None) -> gym.Env:
+    """gymnasium's entry point of every scenario (through `make_env` or `gym.make`)."""
+    spec = get(scenario)
+    env = spec.build(level_seed(Split[split], index))
+    env.render_mode = render_mode
     env = wrappers.ResizeObservation(env, obs_size)
-    return wrappers.EpisodeStatistics(env, scenario.cell_size)
+    return wrappers.EpisodeStatistics(env, spec.cell_size)
 
 
 def env_factories(name: str, split: Split, indices, obs_size: int = 84):

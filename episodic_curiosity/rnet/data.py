@@ -14,6 +14,7 @@ from absl import logging
 
 from episodic_curiosity import envs
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.workdir import atomic_write_text
 
 SPLITS = ("train", "valid")
 
@@ -68,7 +69,7 @@ def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: in
     for split in SPLITS:
         if pending[split]:
             flush(split)
-    (data_dir / "DONE").write_text(json.dumps(counts))
+    atomic_write_text(data_dir / "DONE", json.dumps(counts))  # a kill never leaves half a marker
     logging.info("R-network data written to %s: %s", data_dir, counts)
     return counts
 
