@@ -94,13 +94,10 @@ def assert_one_line_error(result, *needles):
     (["--method=ppo", "--no_such_flag=1"], ["no_such_flag"]),
     # Numeric gin parameters: checked before the run directory exists.
     (["--method=ppo", "--gin_bindings=PPOConfig.num_envs = 0"], ["PPOConfig.num_envs = 0", ">= 1"]),
-    (["--method=ppo", "--gin_bindings=PPOConfig.num_steps = -64"], ["PPOConfig.num_steps"]),
-    (["--method=ppo", "--gin_bindings=PPOConfig.gamma = 1.5"], ["PPOConfig.gamma", "[0, 1]"]),
-    (["--method=ppo", "--gin_bindings=train_policy.eval_envs = 2.5"], ["train_policy.eval_envs"]),
     (["--method=ppo_plus_ec", "--gin_bindings=generate.valid_fraction = 0.0"],
      ["generate.valid_fraction"]),
     (["--method=ppo", "--run_number=99999"], ["--run_number", "99999"]),
-])
+])  # every numeric rule, in-process: tests/test_validation.py
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needles):
     assert_one_line_error(run_launcher(*args, f"--workdir={tmp_path}"), *needles)
     assert not any(tmp_path.iterdir())
@@ -166,7 +163,8 @@ def _wait_for(predicate, what, proc=None, timeout=300):
 
 
 def test_second_launcher_on_a_run_directory_is_refused_and_the_first_keeps_all_rows(tmp_path):
-    basic = ["--method=ppo", "--scenario=doom_basic", "--preset=smoke"]
+    basic = ["--method=ppo", "--scenario=doom_basic", "--preset=smoke",
+             "--gin_bindings=train_policy.total_steps = 1024"]
     run = tmp_path / "ppo" / "doom_basic" / "run_number_0"
     first = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"), *basic,
                               f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
@@ -184,7 +182,7 @@ def test_second_launcher_on_a_run_directory_is_refused_and_the_first_keeps_all_r
         os.kill(first.pid, signal.SIGCONT)
     _, stderr = first.communicate(timeout=600)
     assert first.returncode == 0, stderr[-3000:]
-    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
+    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, 1024 + 1, SMOKE_BATCH))
     assert (run / "log.txt").read_text().count("starting doom_basic") == 1
     assert len(list((run / "tensorboard").glob("events.out.tfevents.*"))) == 1
     assert not (run / ".lock").exists()  # let go at the end

@@ -110,8 +110,9 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     reward_csvs = {s: RewardCsv(run_dir.reward_csv(s), s, step) for s in ("train", "valid", "test")}
     bonus_columns = [f"intrinsic_{n}" for n in bonus_module.stat_names] if bonus_module else []
     progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + bonus_columns, step)
-    # purge_step drops events logged after the checkpoint by a killed run, as the CSVs do.
-    board = SummaryWriter(run_dir.tensorboard, purge_step=step or None)
+    # purge_step drops events logged after the checkpoint by a killed run, as the CSVs do (all of
+    # them when it resumes from scratch: step 0).
+    board = SummaryWriter(run_dir.tensorboard, purge_step=step)
     absl_logging.info("%s %s at step %d of %d in %s on %s",
                       "resuming" if step else "starting", scenario, step, total_steps,
                       run_dir.path, device)
