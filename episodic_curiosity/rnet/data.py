@@ -28,12 +28,23 @@ def _write_shard(directory: pathlib.Path, index: int, episodes):
     pathlib.Path(f"{base}.tmp.npy").rename(f"{base}.npy")  # the frames file marks it complete
 
 
+def _remove_partial_shards(data_dir: pathlib.Path):
+    """A generation starts over: shards of an unfinished one (killed, or run with other settings)
+    past the ones this run rewrites would otherwise be read as this run's data, and an old DONE
+    would mark a generation killed midway as complete."""
+    (data_dir / "DONE").unlink(missing_ok=True)
+    for split in SPLITS:
+        for path in (data_dir / split).glob("shard_*"):
+            path.unlink()
+
+
 @gin.configurable(denylist=["data_dir", "scenario"])
 def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: int = 12,
              num_workers: int = 2, shard_steps: int = 20_000, valid_fraction: float = 0.1,
              seed: int = 0):
     """Plays a uniformly random policy on R_TRAINING level seeds; writes whole episodes in shards."""
     data_dir = pathlib.Path(data_dir)
+    _remove_partial_shards(data_dir)
     rng = np.random.default_rng(seed)
     factories = envs.env_factories(scenario, envs.Split.R_TRAINING, range(num_envs))
     pending = {s: [] for s in SPLITS}
