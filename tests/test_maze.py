@@ -223,3 +223,27 @@ def test_two_mazes_in_one_process_render_their_own_world():
     assert np.array_equal(a.render_obs(), alone)
     a.close()
     b.close()
+
+
+def _same_maze(a, b):
+    return a.layout.grid.shape == b.layout.grid.shape and np.array_equal(a.layout.grid,
+                                                                          b.layout.grid)
+
+
+def test_reset_with_a_seed_picks_the_maze_the_gymnasium_way():
+    """reset(seed=s) fixes the maze and the ones after it, whatever the env's level seed; a new
+    maze every episode still holds, before and after."""
+    a, b = _raw("sparse", 0), _raw("sparse", 1)
+    a.reset(seed=7)
+    b.reset(seed=7)
+    assert _same_maze(a, b)  # two envs, one seed: one maze
+    first, spawn = a.layout.grid.copy(), a.agent.pos.copy()
+    a.reset()
+    b.reset()
+    assert _same_maze(a, b) and not np.array_equal(a.layout.grid, first)  # the same sequence
+    a.reset(seed=7)
+    assert np.array_equal(a.layout.grid, first) and np.allclose(a.agent.pos, spawn)  # again
+    b.reset(seed=8)
+    assert not _same_maze(a, b)  # another seed, another maze
+    a.close()
+    b.close()

@@ -42,7 +42,8 @@ class RunLogger:
         self.bonus_columns = [f"intrinsic_{n}" for n in bonus_stat_names]
         self.progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + self.bonus_columns,
                                      step)
-        self.board = SummaryWriter(run_dir.tensorboard, purge_step=step or None)
+        # A fresh run (step -1) purges everything a killed earlier attempt logged, from step 0.
+        self.board = SummaryWriter(run_dir.tensorboard, purge_step=max(step, 0))
         self.recent = collections.deque(maxlen=TRAIN_REWARD_WINDOW)
 
     def update(self, step: int, update: int, fps: float, learner_stats: dict,

@@ -114,12 +114,19 @@ class MazeEnv(miniworld.MiniWorldEnv):
 
     `info["agent_xy"]` is the agent's position in maze cells (x = column, y = row), so coverage
     counts maze cells; `info["agent_cell"]` the (row, col) it stands on.
+
+    Seeding: by default episode k's maze comes from (level seed, k), which keeps the seed splits
+    disjoint. `reset(seed=s)`, as in gymnasium, restarts the sequence from s: that reset's maze
+    and every later one follow from (s, k), so the same seed gives the same mazes in any env.
     """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 15}  # DMLab: 60 fps, action repeat 4
 
     def __init__(self, task, seed: int, episode_steps: int, fire: bool = True,
                  frame_shape: tuple = FRAME_SHAPE):
         """frame_shape: (height, width) rendered; (84, 84) renders the policy's frame directly."""
         self._task, self._level_seed, self._episode = task, seed, -1
+        self._explicit_seed = None  # the last reset(seed=...), which replaces the level seed
         self._list_id = self._items_list_id = None
         self._items_dirty = True
         height, width = frame_shape
@@ -134,7 +141,10 @@ class MazeEnv(miniworld.MiniWorldEnv):
 
     def _gen_world(self):
         self._episode += 1
-        seed = splits.episode_seed(self._level_seed, self._episode)
+        if self._explicit_seed is None:
+            seed = splits.episode_seed(self._level_seed, self._episode)
+        else:
+            seed = splits.seeded_episode_seed(self._explicit_seed, self._episode)
         self._rng = np.random.default_rng(seed)
         self.layout = maze_layout.generate(seed, has_doors=self._task.has_doors,
                                            **self._task.maze)
@@ -235,6 +245,8 @@ class MazeEnv(miniworld.MiniWorldEnv):
     # --- gymnasium ----------------------------------------------------------------------------
 
     def reset(self, *, seed=None, options=None):
+        if seed is not None:
+            self._explicit_seed, self._episode = seed, -1
         obs, _ = super().reset(seed=seed, options=options)
         return obs, self._info()
 

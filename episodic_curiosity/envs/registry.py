@@ -1,4 +1,8 @@
-"""Scenario name -> environment factory, the only way the rest of the project builds an env."""
+"""Scenario name -> environment factory, the only way the rest of the project builds an env.
+
+Every scenario is also a gymnasium id, `EpisodicCuriosity/<name>-v0`, so its envs carry a `spec`
+(gymnasium's checker and `spec.make()` need one) and `gym.make` builds them for other libraries.
+"""
 
 import dataclasses
 import functools
@@ -39,8 +43,18 @@ class Scenario:
 _SCENARIOS: dict[str, Scenario] = {}
 
 
+GYM_NAMESPACE = "EpisodicCuriosity"
+
+
+def gym_id(name: str) -> str:
+    return f"{GYM_NAMESPACE}/{name}-v0"
+
+
 def register(scenario: Scenario) -> None:
     _SCENARIOS[scenario.name] = scenario
+    gym.register(id=gym_id(scenario.name), entry_point=build_env,
+                 kwargs={"scenario": scenario.name}, nondeterministic=False,
+                 order_enforce=False, disable_env_checker=True)
 
 
 def names(available_only: bool = False) -> list[str]:
@@ -64,17 +78,26 @@ def get(name: str) -> Scenario:
 
 def make_env(name: str, split: Split, index: int, obs_size: int = 84,
              keep_raw_obs: bool = False) -> gym.Env:
-    """The `index`-th env of `split` for a scenario, wrapped: resize -> (oracle reward) ->
-    episode statistics.
+    """The `index`-th env of `split` for a scenario, through gymnasium's registry (a spec)."""
+    get(name)  # a UsageError for an unknown or unavailable scenario, before gymnasium's lookup
+    return gym.make(gym_id(name), split=split.name, index=index, obs_size=obs_size,
+                    keep_raw_obs=keep_raw_obs)
+
+
+def build_env(scenario: str, split: str = "TEST", index: int = 0, obs_size: int = 84,
+              keep_raw_obs: bool = False, render_mode: str | None = None) -> gym.Env:
+    """gymnasium's entry point of every scenario, wrapped: resize -> (oracle reward) -> episode
+    statistics.
 
     keep_raw_obs: also return the full-resolution frame as `info["raw_obs"]`.
     """
-    scenario = get(name)
-    env = scenario.build(level_seed(split, index))
+    spec = get(scenario)
+    env = spec.build(level_seed(Split[split], index))
+    env.render_mode = render_mode
     env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
-    if scenario.metric == "oracle":
-        env = wrappers.OracleReward(env, scenario.oracle_cell)
-    return wrappers.EpisodeStatistics(env, scenario.oracle_cell)
+    if spec.metric == "oracle":
+        env = wrappers.OracleReward(env, spec.oracle_cell)
+    return wrappers.EpisodeStatistics(env, spec.oracle_cell)
 
 
 @gin.configurable(allowlist=["keep_raw_obs"])

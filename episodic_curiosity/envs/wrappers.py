@@ -1,5 +1,7 @@
 """Engine-independent wrappers, composed in reading order by the scenario factories."""
 
+import time
+
 import cv2
 import gymnasium as gym
 import numpy as np
@@ -7,14 +9,15 @@ import numpy as np
 from episodic_curiosity.envs.coverage import CellCounter
 
 
-class ResizeObservation(gym.ObservationWrapper):
+class ResizeObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Area-resamples RGB frames to `size` x `size` (84 in the paper).
 
     keep_raw: the frame before the resize goes to `info["raw_obs"]` (the R-network's view).
     """
 
     def __init__(self, env, size: int = 84, keep_raw: bool = False):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, size=size, keep_raw=keep_raw)
+        gym.ObservationWrapper.__init__(self, env)  # the args above let spec.make() rebuild it
         self._size, self._keep_raw = size, keep_raw
         self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
 
@@ -34,9 +37,11 @@ class ResizeObservation(gym.ObservationWrapper):
         return cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)
 
 
-class EpisodeStatistics(gym.Wrapper):
-    """Adds `info["episode"]` = {return, length, cells_visited, distance_travelled} on the last
-    step of an episode.
+class EpisodeStatistics(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Adds `info["episode"]` on the last step of an episode: gymnasium's RecordEpisodeStatistics
+    keys `r` (return), `l` (length), `t` (seconds since the episode began), which Stable-Baselines3,
+    CleanRL and others read, and beside them ours: return, length, cells_visited,
+    distance_travelled.
 
     Coverage (`cells_visited`) counts the grid oracle's cells (`oracle_cell` map units, see
     coverage.py) of the positions after each step, as the oracle does: in the no-reward
@@ -46,7 +51,8 @@ class EpisodeStatistics(gym.Wrapper):
     """
 
     def __init__(self, env, oracle_cell: float):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, oracle_cell=oracle_cell)
+        gym.Wrapper.__init__(self, env)
         self._cells = CellCounter(oracle_cell)
 
     def _visit(self, info, count_cell=True):
@@ -63,6 +69,7 @@ class EpisodeStatistics(gym.Wrapper):
         self._return, self._length = 0.0, 0
         self._cells.reset()
         self._start, self._farthest = None, 0.0
+        self._start_time = time.perf_counter()
         self._visit(info, count_cell=False)
         return obs, info
 
@@ -72,13 +79,15 @@ class EpisodeStatistics(gym.Wrapper):
         self._length += 1
         self._visit(info)
         if terminated or truncated:
-            info["episode"] = {"return": self._return, "length": self._length,
+            info["episode"] = {"r": self._return, "l": self._length,
+                               "t": round(time.perf_counter() - self._start_time, 6),
+                               "return": self._return, "length": self._length,
                                "cells_visited": len(self._cells),
                                "distance_travelled": self._farthest}
         return obs, reward, terminated, truncated, info
 
 
-class OracleReward(gym.Wrapper):
+class OracleReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """The reward becomes the grid oracle's: `reward_per_cell` for each oracle cell first reached
     in the episode, the task reward dropped (the original's OracleRewardWrapper, which its
     no-reward scenarios put before the episode monitor: their metric is this return).
@@ -87,7 +96,9 @@ class OracleReward(gym.Wrapper):
     """
 
     def __init__(self, env, oracle_cell: float, reward_per_cell: float = 1.0):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, oracle_cell=oracle_cell,
+                                                 reward_per_cell=reward_per_cell)
+        gym.Wrapper.__init__(self, env)
         self._cells = CellCounter(oracle_cell)
         self._reward_per_cell = reward_per_cell
 

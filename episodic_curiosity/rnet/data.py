@@ -15,6 +15,7 @@ from absl import logging
 
 from episodic_curiosity import envs
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.workdir import atomic_write_text
 
 SPLITS = ("train", "valid")
 
@@ -33,6 +34,16 @@ def read_meta(data_dir) -> dict:
     return json.loads((pathlib.Path(data_dir) / "DONE").read_text())
 
 
+def _remove_partial_shards(data_dir: pathlib.Path):
+    """A generation starts over: shards of an unfinished one (killed, or run with other settings)
+    past the ones this run rewrites would otherwise be read as this run's data, and an old DONE
+    would mark a generation killed midway as complete."""
+    (data_dir / "DONE").unlink(missing_ok=True)
+    for split in SPLITS:
+        for path in (data_dir / split).glob("shard_*"):
+            path.unlink()
+
+
 @gin.configurable(denylist=["data_dir", "scenario"])
 def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: int = 12,
              num_workers: int = 2, shard_steps: int = 20_000, valid_fraction: float = 0.1,
@@ -45,6 +56,7 @@ def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: in
     if view not in ("raw", "policy"):
         raise UsageError(f"generate.view must be 'raw' or 'policy', got {view!r}")
     data_dir = pathlib.Path(data_dir)
+    _remove_partial_shards(data_dir)
     rng = np.random.default_rng(seed)
     factories = envs.env_factories(scenario, envs.Split.R_TRAINING, range(num_envs),
                                    keep_raw_obs=view == "raw")
@@ -84,7 +96,8 @@ def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: in
     for split in SPLITS:
         if pending[split]:
             flush(split)
-    (data_dir / "DONE").write_text(json.dumps({**counts, "scenario": scenario, "view": view}))
+    # A kill never leaves half a marker.
+    atomic_write_text(data_dir / "DONE", json.dumps({**counts, "scenario": scenario, "view": view}))
     logging.info("R-network data written to %s: %s", data_dir, counts)
     return counts
 

@@ -16,7 +16,7 @@ from absl import logging
 
 from episodic_curiosity import checkpoint
 from episodic_curiosity.csv_log import ResumableCsv
-from episodic_curiosity.errors import UsageError
+from episodic_curiosity.errors import UsageError, load_error_summary
 from episodic_curiosity.rnet import data
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.training import RTrainer
@@ -51,7 +51,7 @@ def load_rnet(path, device) -> RNetwork:
         raise
     except Exception as e:
         raise UsageError(f"R-network checkpoint {path} cannot be loaded "
-                         f"({' '.join(str(e).split())[:200]}); retrain it or pass another "
+                         f"({load_error_summary(e)}); retrain it or pass another "
                          "--r_networks_path") from e
     return rnet.to(device)
 
@@ -84,7 +84,7 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
             trainer.load_state_dict(state["trainer"])
         except (RuntimeError, KeyError) as e:
             raise UsageError(f"R-network checkpoint in {ckpt_dir} does not fit this R-network "
-                             f"({' '.join(str(e).split())[:200]}); use a new --workdir") from e
+                             f"({load_error_summary(e)}); use a new --workdir") from e
         epoch, best = state["step"], state["best"]
         checkpoint.restore_rng_state(state["rng"])
         rng = state["numpy_rng"]
