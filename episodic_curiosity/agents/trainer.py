@@ -71,7 +71,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                  seed: int = 0, device: str = "auto", num_workers: int = 2,
                  obs_size: int = 84, reward_scale: float = 1.0,
                  bootstrap_time_limits: bool = False,
-                 eval_every_updates: int = 25, eval_envs: int = 12, eval_greedy: bool = False,
+                 eval_every_updates: int = 25, eval_envs: int = 12, eval_workers: int = 2,
+                 eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
                  torch_threads: int = 0, intrinsic_reward=None):
     """Trains PPO on `scenario` for `total_steps` agent steps (summed over envs).
@@ -88,6 +89,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       eval_every_updates: evaluate on VALIDATION and TEST seeds every this many updates, and at
         step 0 and the end (the original: every 25 collections, 12 envs x 1 episode).
       eval_envs: episodes per evaluation (one per held-out level seed).
+      eval_workers: subprocesses stepping each split's evaluation envs (0: in this process). The
+        training envs' workers idle during evaluation, so these use the same cores.
       torch_threads: intra-op threads for torch (0: torch's default).
       intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
         the scaled task reward. None: task reward only.
@@ -107,7 +110,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     indices = range(seed * config.num_envs, (seed + 1) * config.num_envs)
     train_env = envs.VecEnv(
         envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size), num_workers)
-    eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size))
+    eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
+                                   min(eval_workers, eval_envs))
                 for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
     rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device)
     collector = Collector(train_env, run.network, rollout, run.device, config.gamma,
