@@ -13,7 +13,7 @@ import torch
 from conftest import REPO, run_launcher
 from episodic_curiosity import checkpoint
 
-SMOKE = ["--method=ppo", "--scenario=doom_dense", "--preset=smoke"]
+SMOKE = ["--method=ppo", "--scenario=doom_dense", "--preset=tiny"]
 SMOKE_BATCH, SMOKE_TOTAL = 4 * 64, 4096
 
 
