@@ -1,0 +1,81 @@
+"""visualize_curiosity_reward on a trained checkpoint: MP4s of the right length and size, frames
+that show something, and a map whose trajectory grows as the agent moves."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import REPO
+from episodic_curiosity.analysis import maps, video
+from policy_checkpoint import r_network, random_policy, trained_run  # noqa: F401  (fixtures)
+
+STEPS = 60
+
+
+def run_tool(*args):
+    return subprocess.run([sys.executable, "-m", "episodic_curiosity.visualize_curiosity_reward",
+                           *args], capture_output=True, text=True, cwd=REPO, timeout=600)
+
+
+def coloured(panel):
+    """Pixels of the trajectory: saturated colours (walls, floor, text and rings are grey/purple)."""
+    rgb = panel.astype(int)
+    return (rgb.max(-1) - rgb.min(-1) > 60) & (np.abs(rgb[..., 0] - rgb[..., 2]) > 40)
+
+
+def agent_centre(panel):
+    ys, xs = np.nonzero(panel.max(-1) < 40)  # the black disc
+    return np.array([xs.mean(), ys.mean()])
+
+
+def test_doom_video_with_the_ec_bonus_then_replayed(trained_run, r_network, tmp_path):  # noqa: F811
+    result = run_tool(f"--workdir={tmp_path}", f"--policy_path={trained_run}",
+                      f"--r_net_weights={r_network}", "--num_episodes=1", f"--num_steps={STEPS}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    frames = video.read_frames(tmp_path / "video_0.mp4")
+    assert frames.shape == (STEPS + 1, video.HEIGHT, video.VIEW + video.MAP, 3)
+    view, panel = frames[:, :video.VIEW, :video.VIEW], frames[:, :, video.VIEW:]
+    assert all(f.std() > 10 for f in view[::10])  # the first-person view is not blank
+    assert coloured(panel[0]).sum() == 0  # nothing walked yet
+    assert coloured(panel[-1]).sum() > 50  # the trajectory, drawn in bonus colours
+    assert np.linalg.norm(agent_centre(panel[-1]) - agent_centre(panel[0])) > 3  # it moved
+    walls = panel[0].max(-1) < 100
+    assert walls.sum() > 1000  # MyWayHome's linedefs
+    actions = json.loads((tmp_path / "trajectory_0.json").read_text())
+    assert len(actions) == STEPS
+
+    # The saved actions replayed without the policy give the same path; the view alone.
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    (replay / "trajectory_0.json").write_text(json.dumps(actions))
+    result = run_tool(f"--workdir={replay}", "--trajectory_mode=load", "--scenario=doom_dense",
+                      "--visualization_type=observation", "--num_episodes=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    replayed = video.read_frames(replay / "video_0.mp4")
+    assert replayed.shape == (STEPS + 1, video.VIEW, video.VIEW, 3)
+    # Same level, same actions: the same first-person frames (up to video compression).
+    assert np.abs(replayed[-1].astype(int) - view[-1].astype(int)).mean() < 8
+
+
+def test_maze_video_draws_the_layout(tmp_path):
+    policy = random_policy(tmp_path / "ckpt", "sparse")
+    result = run_tool(f"--workdir={tmp_path}", f"--policy_path={policy}", "--num_episodes=1",
+                      "--num_steps=40")
+    assert result.returncode == 0, result.stderr[-3000:]
+    frames = video.read_frames(tmp_path / "video_0.mp4")
+    assert frames.shape == (41, video.HEIGHT, video.VIEW + video.MAP, 3)
+    panel = frames[:, :, video.VIEW:]
+    assert (panel[0].max(-1) < 100).mean() > 0.2  # the maze's walls
+    assert np.linalg.norm(agent_centre(panel[-1]) - agent_centre(panel[0])) > 2
+    assert frames[-1, :video.VIEW, :video.VIEW].std() > 10
+
+
+def test_maps_place_the_agent_on_the_level():
+    lines = maps.doom_lines("my_way_home.cfg")
+    assert len(lines) > 50 and lines[:, 4].any()
+    doom = maps.doom_map("my_way_home.cfg", 368)
+    x0, y0 = doom.to_pixel((lines[:, [0, 2]].min(), lines[:, [1, 3]].max()))
+    x1, y1 = doom.to_pixel((lines[:, [0, 2]].max(), lines[:, [1, 3]].min()))
+    assert 0 <= x0 < x1 < 368 and 0 <= y0 < y1 < 368  # the whole map inside, y flipped
