@@ -95,11 +95,11 @@ class Progress:
         logging.info("%s", self.line())
 
     def close(self):
-        """Ends the bar, or logs the final line."""
+        """Ends the bar, or logs the final line (stages shorter than a second stay silent)."""
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        else:
+        elif time.time() - self._start >= 1.0:
             self._log()
 
     def __enter__(self):

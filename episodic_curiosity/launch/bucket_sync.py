@@ -24,6 +24,7 @@ from google.api_core import exceptions
 from google.cloud import storage
 
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.progress import Progress
 
 POINTER = "checkpoints/LATEST.json"
 
@@ -102,11 +103,13 @@ class BucketSync:
         remote = self._list_remote()
         pointer, generation = self._read_pointer()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for rel, blob in remote.items():
-            if rel.startswith("checkpoints/"):
-                continue
-            self._download_verified(blob, self.run_dir / rel, blob.crc32c)
-            self._remote[rel] = (blob.size, blob.crc32c)
+        files = {rel: blob for rel, blob in remote.items() if not rel.startswith("checkpoints/")}
+        with Progress(sum(b.size or 0 for b in files.values()),
+                      f"restore gs://{self.bucket.name}/{self.prefix}", unit="B") as bar:
+            for rel, blob in files.items():
+                self._download_verified(blob, self.run_dir / rel, blob.crc32c)
+                self._remote[rel] = (blob.size, blob.crc32c)
+                bar.update(blob.size or 0)
         step = None
         if pointer is not None:
             blob = remote.get(pointer["object"])
@@ -152,15 +155,19 @@ class BucketSync:
         # rows before its checkpoint, so the CSVs uploaded below cover the checkpoint's step.
         steps = _checkpoint().list_steps(self.run_dir / "checkpoints")
         counts = {"uploaded": 0, "skipped": 0, "published": None}
-        for path in sorted(self.run_dir.rglob("*")):
-            rel = path.relative_to(self.run_dir).as_posix()
-            if (not path.is_file() or rel.startswith("checkpoints/")
-                    or any(part.startswith(".") for part in rel.split("/"))):
-                continue
-            try:
-                counts["uploaded" if self._upload_if_changed(path, rel) else "skipped"] += 1
-            except FileNotFoundError:
-                continue  # removed while we looked (a rotated file): the next pass sees the new one
+        paths = [p for p in sorted(self.run_dir.rglob("*"))
+                 if p.is_file() and not p.relative_to(self.run_dir).as_posix().startswith(
+                     "checkpoints/") and not any(part.startswith(".") for part in
+                                                 p.relative_to(self.run_dir).parts)]
+        with Progress(len(paths), f"sync gs://{self.bucket.name}/{self.prefix}",
+                      unit="files") as bar:
+            for path in paths:
+                rel = path.relative_to(self.run_dir).as_posix()
+                try:
+                    counts["uploaded" if self._upload_if_changed(path, rel) else "skipped"] += 1
+                except FileNotFoundError:
+                    pass  # removed while we looked (a rotated file): the next pass sees the new one
+                bar.update(1, uploaded=counts["uploaded"])
         if steps and (self._published is None or self._published.get("step") != steps[-1]):
             if self._publish_checkpoint(steps[-1]):
                 counts["published"] = steps[-1]
