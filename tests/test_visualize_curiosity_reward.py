@@ -79,3 +79,20 @@ def test_maps_place_the_agent_on_the_level():
     x0, y0 = doom.to_pixel((lines[:, [0, 2]].min(), lines[:, [1, 3]].max()))
     x1, y1 = doom.to_pixel((lines[:, [0, 2]].max(), lines[:, [1, 3]].min()))
     assert 0 <= x0 < x1 < 368 and 0 <= y0 < y1 < 368  # the whole map inside, y flipped
+
+
+def test_maze_map_shows_the_planned_items():
+    from episodic_curiosity import envs
+    env = envs.make_env("dense1", envs.Split.VALIDATION, 0)
+    try:
+        _, info = env.reset()
+        top = maps.for_env(env, info["agent_xy"], video.MAP)
+        plan = env.unwrapped.plan
+    finally:
+        env.close()
+    goal = next(item for item in plan.items if item.kind == "goal")
+    x, y = top.to_pixel((goal.cell[1] + 0.5, goal.cell[0] + 0.5))
+    assert tuple(top.image[y, x]) == (40, 170, 40)  # the goal's green square
+    r, c = np.argwhere(env.unwrapped.layout.grid == "*")[0]
+    x, y = top.to_pixel((c + 0.5, r + 0.5))
+    assert top.image[y, x].max() < 100  # a wall cell is dark

@@ -41,8 +41,40 @@ def _fit(lo, hi, size, margin):
     return scale, centre, size / 2 / scale
 
 
-def maze_map(layout, size: int) -> TopDownMap:
-    """A maze layout (rows x cols of '*' walls) drawn cell by cell; agent_xy = (col, row)."""
+_ITEM_COLOURS = {"red": (220, 40, 40), "green": (40, 170, 40), "blue": (40, 80, 220),
+                 "yellow": (220, 200, 0), "purple": (150, 60, 200), "grey": (130, 130, 130)}
+
+
+def _draw_items(result, items):
+    """The task's items where the episode planned them: goal (green square), keys (diamonds),
+    doors (bars), good / bad objects (+ / x)."""
+    cell = result.scale
+    for item in items:
+        r, c = item.cell
+        x, y = result.to_pixel((c + 0.5, r + 0.5))
+        half = max(int(cell * 0.3), 2)
+        colour = _ITEM_COLOURS.get(item.color or "grey", _ITEM_COLOURS["grey"])
+        if item.kind == "goal":
+            cv2.rectangle(result.image, (x - half, y - half), (x + half, y + half),
+                          (40, 170, 40), -1)
+        elif item.kind == "key":
+            diamond = np.array([(x, y - half), (x + half, y), (x, y + half), (x - half, y)])
+            cv2.fillPoly(result.image, [diamond], colour)
+        elif item.kind == "door":
+            cv2.rectangle(result.image, (x - half, y - half), (x + half, y + half), colour, 2)
+        else:
+            if item.reward > 0:
+                strokes, mark = (((-1, 0), (1, 0)), ((0, -1), (0, 1))), (40, 170, 40)
+            else:
+                strokes, mark = (((-1, -1), (1, 1)), ((-1, 1), (1, -1))), (220, 40, 40)
+            for (ax, ay), (bx, by) in strokes:
+                cv2.line(result.image, (x + ax * half, y + ay * half),
+                         (x + bx * half, y + by * half), mark, 2)
+
+
+def maze_map(layout, size: int, items=()) -> TopDownMap:
+    """A maze layout (rows x cols of '*' walls) drawn cell by cell, with the task's `items`;
+    agent_xy = (col, row)."""
     rows, cols = layout.grid.shape
     scale, centre, half = _fit((0, 0), (cols, rows), size, 4)
     origin = (centre[0] - half, centre[1] - half)
@@ -53,7 +85,9 @@ def maze_map(layout, size: int) -> TopDownMap:
                 x0, y0 = TopDownMap(image, scale, origin, False).to_pixel((c, r))
                 x1, y1 = TopDownMap(image, scale, origin, False).to_pixel((c + 1, r + 1))
                 cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), _WALL, -1)
-    return TopDownMap(image, scale, origin, flip_y=False)
+    result = TopDownMap(image, scale, origin, flip_y=False)
+    _draw_items(result, items)
+    return result
 
 
 @functools.lru_cache(maxsize=8)
@@ -106,7 +140,8 @@ def for_env(env, start_xy, size: int) -> TopDownMap:
     """The map of the level `env` is in now (call after reset: mazes change every episode)."""
     raw = env.unwrapped
     if hasattr(raw, "layout"):
-        return maze_map(raw.layout, size)
+        plan = getattr(raw, "plan", None)
+        return maze_map(raw.layout, size, plan.items if plan is not None else ())
     if getattr(raw, "config", None) and type(raw).__name__ == "DoomEnv":
         return doom_map(raw.config, size)
     return grid_map(start_xy, size)
