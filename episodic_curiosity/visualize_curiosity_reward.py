@@ -14,6 +14,7 @@ defaults plus the scenario's gin file plus --gin_bindings.
 import json
 import pathlib
 
+import cv2
 import numpy as np
 from absl import flags
 
@@ -45,6 +46,8 @@ flags.DEFINE_bool("greedy", False, "Most likely action instead of sampling.")
 flags.DEFINE_string("device", "auto", "cpu, cuda or auto.")
 flags.DEFINE_integer("torch_threads", 1, "CPU threads for torch (0: torch's default).")
 flags.DEFINE_integer("fps", 15, "Video frames per second (15 = DMLab's agent steps per second).")
+flags.DEFINE_integer("frame_strip", 0, "Also write video_<i>_strip.png: this many evenly spaced "
+                     "frames side by side (a still for a README or a paper; 0: none).")
 cli.define_gin_flags()
 FLAGS = flags.FLAGS
 
@@ -133,6 +136,10 @@ def main(argv):
                 env.close()
             path = workdir / f"video_{episode}.mp4"
             video.write_mp4(path, frames, FLAGS.fps)
+            if FLAGS.frame_strip:
+                strip = video.frame_strip(frames, FLAGS.frame_strip)
+                cv2.imwrite(str(workdir / f"video_{episode}_strip.png"),
+                            cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
             if FLAGS.trajectory_mode == "save":
                 trajectory.write_text(json.dumps(actions))
             print(f"wrote {path} ({len(frames)} frames)")

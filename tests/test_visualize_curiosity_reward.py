@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 
 from conftest import REPO
@@ -62,7 +63,7 @@ def test_doom_video_with_the_ec_bonus_then_replayed(trained_run, r_network, tmp_
 def test_maze_video_draws_the_layout(tmp_path):
     policy = random_policy(tmp_path / "ckpt", "sparse")
     result = run_tool(f"--workdir={tmp_path}", f"--policy_path={policy}", "--num_episodes=1",
-                      "--num_steps=40")
+                      "--num_steps=40", "--frame_strip=3")
     assert result.returncode == 0, result.stderr[-3000:]
     frames = video.read_frames(tmp_path / "video_0.mp4")
     assert frames.shape == (41, video.HEIGHT, video.VIEW + video.MAP, 3)
@@ -70,6 +71,8 @@ def test_maze_video_draws_the_layout(tmp_path):
     assert (panel[0].max(-1) < 100).mean() > 0.2  # the maze's walls
     assert np.linalg.norm(agent_centre(panel[-1]) - agent_centre(panel[0])) > 2
     assert frames[-1, :video.VIEW, :video.VIEW].std() > 10
+    strip = cv2.imread(str(tmp_path / "video_0_strip.png"))
+    assert strip.shape == (video.HEIGHT, 3 * (video.VIEW + video.MAP), 3)
 
 
 def test_maps_place_the_agent_on_the_level():
