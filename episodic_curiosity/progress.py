@@ -84,7 +84,12 @@ class Progress:
         done = f"{self.count:,}" + (f"/{self.total:,}" if self.total else "") + f" {self.unit}"
         if self.total:
             done += f" ({100 * self.count / self.total:.0f}%)"
-        parts = [f"{self.desc}: {done}", f"{self.rate:.1f} {self.unit}/s"]
+        rate = self.rate
+        if 0 < rate < 1:  # slow units (epochs, episodes) read better as seconds per unit
+            speed = f"{1 / rate:.1f} s/{self.unit.removesuffix('s')}"
+        else:
+            speed = f"{rate:.1f} {self.unit}/s"
+        parts = [f"{self.desc}: {done}", speed]
         if self.eta_s is not None:
             parts.append(f"ETA {format_duration(self.eta_s)}")
         parts += [f"{k} {v}" for k, v in self._postfix.items()]

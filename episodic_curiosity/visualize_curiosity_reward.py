@@ -21,7 +21,7 @@ from absl import flags
 from episodic_curiosity import cli, configuration, envs
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.analysis import maps, policy as policy_lib, video
-from episodic_curiosity.analysis.curiosity_trace import CuriosityTrace
+from episodic_curiosity.analysis.curiosity_trace import CuriosityTrace, TaskRewardTrace
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.progress import Progress
@@ -62,39 +62,31 @@ def _actions(path: pathlib.Path):
 
 
 def episode_frames(env, choose, trace, num_steps):
-    """Frames of one episode and the actions taken."""
+    """Frames of one episode and the actions taken; `trace` gives the bar's value per step."""
     steps = policy_lib.play(env, choose, num_steps)
     obs, info = next(steps)
     panel = video.MapPanel(maps.for_env(env, info.get("agent_xy", (0, 0)), video.MAP),
-                           trace.max_bonus if trace else 1.0)
-    if trace:
-        trace.begin(obs, info)
+                           trace.scale)
+    trace.begin(obs, info)
     panel.step(info.get("agent_xy", (0, 0)), None)
-    frames = [_frame(obs, None, 0.0, panel, trace, trace.memory_xy() if trace else [], 0)]
-    actions = []
+    frames, actions = [_frame(obs, None, panel, trace, trace.memory_xy(), 0)], []
     for t, step in enumerate(steps, start=1):
-        memory_before = trace.memory_xy() if trace else []
-        bonus = trace.step(step) if trace else None
-        # On the last step the module has already reset its memory for the next episode.
-        memory = memory_before if (step.terminated or step.truncated) else (
-            trace.memory_xy() if trace else [])
-        panel.step(step.info.get("agent_xy", (0, 0)),
-                   bonus if trace else (1.0 if step.reward > 0 else None))
-        frames.append(_frame(step.next_obs, bonus, step.reward, panel, trace, memory, t))
+        memory = trace.memory_xy()
+        value = trace.step(step)
+        if not (step.terminated or step.truncated):  # the last step resets the memory: keep it
+            memory = trace.memory_xy()
+        panel.step(step.info.get("agent_xy", (0, 0)), trace.colour_value(value))
+        frames.append(_frame(step.next_obs, value, panel, trace, memory, t))
         actions.append(step.action)
     return frames, actions
 
 
-def _frame(obs, bonus, reward, panel, trace, memory, t):
+def _frame(obs, value, panel, trace, memory, t):
     if FLAGS.visualization_type == "observation":
         return video.upscale(obs[None])[0]
-    if trace:
-        view = video.view_with_bar(obs, bonus, trace.max_bonus,
-                                   "EC bonus" + ("" if bonus is None else f" {bonus:+.4f}"))
-        text = f"step {t}  memory {len(memory)}/{trace.capacity}"
-    else:
-        view = video.view_with_bar(obs, reward, 1.0, f"task reward {reward:+.2f}")
-        text = f"step {t}"
+    view = video.view_with_bar(obs, value, trace.scale,
+                               trace.label + ("" if value is None else f" {value:+.4f}"))
+    text = f"step {t}" + (f"  memory {len(memory)}/{trace.capacity}" if trace.capacity else "")
     return np.concatenate([view, panel.render(memory, text)], axis=1)
 
 
@@ -109,7 +101,8 @@ def main(argv):
     # The bonus as ppo_plus_ec trains it on this scenario (e.g. Ant's beta), then the user's.
     configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), spec.name, None),
                         FLAGS.gin_bindings)
-    trace = CuriosityTrace(FLAGS.r_net_weights, spec, device) if FLAGS.r_net_weights else None
+    trace = (CuriosityTrace(FLAGS.r_net_weights, spec, device) if FLAGS.r_net_weights
+             else TaskRewardTrace())
     split = envs.Split[FLAGS.split.upper()]
     obs_size = policy.meta["obs_shape"][0] if policy else 84
     workdir = pathlib.Path(FLAGS.workdir)

@@ -23,6 +23,10 @@ def test_log_lines_when_no_one_watches(caplog, monkeypatch):
     assert line.startswith("train doom_dense: 2,048/4,096 steps (50%) | ")
     assert "steps/s | ETA " in line and line.endswith("ret 0.50")
     assert bar.eta_s is not None and bar.eta_s > 0
+    slow = progress.Progress(4, "R-network training", unit="epochs", bar=False)
+    slow._start -= 100  # one epoch took 100 s
+    slow.update(1)
+    assert " | 100.0 s/epoch | ETA 0h05m00s" in slow.line()
 
 
 def test_a_bar_on_a_terminal(monkeypatch):

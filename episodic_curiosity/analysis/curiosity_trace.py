@@ -12,7 +12,28 @@ from episodic_curiosity.rewards.episodic_curiosity import EpisodicCuriosity
 from episodic_curiosity.rnet.offline import load_rnet
 
 
+class TaskRewardTrace:
+    """What a video shows without an R-network: the task reward, no memory."""
+
+    label, capacity, scale = "task reward", 0, 1.0
+
+    def begin(self, obs, info):
+        pass
+
+    def step(self, step) -> float:
+        return step.reward
+
+    def colour_value(self, value):
+        """Trajectory colour: green where the task paid, neutral elsewhere."""
+        return 1.0 if value > 0 else None
+
+    def memory_xy(self) -> list:
+        return []
+
+
 class CuriosityTrace:
+    label = "EC bonus"
+
     def __init__(self, r_net_weights, scenario, device):
         self.module = EpisodicCuriosity(num_envs=1, scenario=scenario, device=device,
                                         rnet=load_rnet(r_net_weights, device))
@@ -20,9 +41,12 @@ class CuriosityTrace:
         self.positions = [None] * self.capacity
 
     @property
-    def max_bonus(self) -> float:
-        """|bonus| at similarity 0: the bar's full scale."""
+    def scale(self) -> float:
+        """|bonus| at similarity 0: the bar's and the colours' full scale."""
         return abs(self.module.alpha * self.module.beta) or 1.0
+
+    def colour_value(self, value):
+        return value
 
     def begin(self, obs, info):
         self.module.begin(obs[None], [info])
@@ -46,6 +70,3 @@ class CuriosityTrace:
         count = int(self.module.memory.count[0])
         return [p for p in self.positions[:count] if p is not None]
 
-    @property
-    def memory_size(self) -> int:
-        return int(self.module.memory.count[0])
