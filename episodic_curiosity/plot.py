@@ -18,6 +18,8 @@ flags.DEFINE_string("runs", None, "A directory or gs://bucket/prefix holding "
                     "<method>/<scenario>/run_number_<n>/reward_<split>.csv.", required=True)
 flags.DEFINE_string("out", None, "Figure path without suffix: writes OUT.png and OUT.svg.")
 flags.DEFINE_list("splits", list(curves.SPLITS), "Reward CSVs to plot, one row of panels each.")
+flags.DEFINE_integer("smooth", 1, "Plot each run's mean of its last N rows (1: raw). The table "
+                     "always reads raw rows.")
 flags.DEFINE_string("table", None, "Also write Table 1 (rows methods, columns scenarios) to "
                     "TABLE.md and TABLE.csv.")
 flags.DEFINE_enum("table_split", "test", list(curves.SPLITS), "The reward the table reports.")
@@ -34,6 +36,8 @@ def main(argv):
     del argv
     if not FLAGS.out and not FLAGS.table:
         raise UsageError("nothing to write: pass --out=FIG and/or --table=TABLE")
+    if FLAGS.smooth < 1:
+        raise UsageError(f"--smooth must be >= 1 (rows averaged), got {FLAGS.smooth}")
     unknown = set(FLAGS.splits) - set(curves.SPLITS)
     if unknown:
         raise UsageError(f"unknown --splits {','.join(sorted(unknown))}; choose from "
@@ -46,8 +50,9 @@ def main(argv):
     runs = {(c.method, c.scenario, c.run) for c in found}
     print(f"read {len(found)} reward CSVs of {len(runs)} runs from {FLAGS.runs}")
     if FLAGS.out:
-        figure = figures.reward_figure([c for c in found if c.split in FLAGS.splits],
-                                       FLAGS.splits)
+        figure = figures.reward_figure(
+            [curves.smoothed(c, FLAGS.smooth) for c in found if c.split in FLAGS.splits],
+            FLAGS.splits)
         for path in figures.save(figure, FLAGS.out):
             print(f"wrote {path}")
     if FLAGS.table:

@@ -48,6 +48,7 @@ class Progress:
         self.log_every_s = log_every_s
         self._start = self._last_log = time.time()
         self._postfix = {}
+        self._logged_count = None
         self._bar = None
         if interactive(stream) if bar is None else bar:
             import tqdm  # only when a bar is drawn
@@ -96,15 +97,16 @@ class Progress:
         return " | ".join(parts)
 
     def _log(self):
-        self._last_log = time.time()
+        self._last_log, self._logged_count = time.time(), self.count
         logging.info("%s", self.line())
 
     def close(self):
-        """Ends the bar, or logs the final line (stages shorter than a second stay silent)."""
+        """Ends the bar, or logs the final line unless it was just logged (stages shorter than a
+        second stay silent)."""
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        elif time.time() - self._start >= 1.0:
+        elif time.time() - self._start >= 1.0 and self._logged_count != self.count:
             self._log()
 
     def __enter__(self):

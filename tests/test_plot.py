@@ -98,6 +98,13 @@ def test_figure_and_table_from_a_directory(tmp_path):
     check_table(found)
 
 
+def test_smoothing_averages_the_last_rows():
+    curve = curves.Curve("ppo", "s", 0, "train", np.arange(1, 6) * 100,
+                         np.array([0.0, 1.0, 0.0, 1.0, 1.0]), "x")
+    assert list(curves.smoothed(curve, 3).rewards) == pytest.approx([0, 0.5, 1 / 3, 2 / 3, 2 / 3])
+    assert curves.smoothed(curve, 1) is curve
+
+
 def test_the_cli_writes_png_svg_and_table(tmp_path):
     make_runs(tmp_path / "runs")
     out = tmp_path / "fig"

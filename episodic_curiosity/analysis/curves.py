@@ -45,6 +45,17 @@ class Curve:
         return None if index < 0 else float(self.rewards[index])
 
 
+def smoothed(curve: Curve, window: int) -> Curve:
+    """The curve with each reward replaced by the mean of its last `window` rows (fewer at the
+    start): episode returns of sparse tasks are all-or-nothing, a trend needs a few of them."""
+    if window <= 1:
+        return curve
+    sums = np.cumsum(np.concatenate([[0.0], curve.rewards]))
+    ends = np.arange(1, len(curve.rewards) + 1)
+    starts = np.maximum(ends - window, 0)
+    return dataclasses.replace(curve, rewards=(sums[ends] - sums[starts]) / (ends - starts))
+
+
 def parse_csv(text: str, split: str, source: str) -> tuple[np.ndarray, np.ndarray] | None:
     """(steps, rewards) of a reward CSV's whole rows, or None (with a warning) if it has none."""
     if not text.strip():

@@ -37,8 +37,8 @@ def reward_figure(curves, splits=curves_lib.SPLITS, panel_size=(4.2, 3.0)) -> Fi
         figure = Figure(figsize=panel_size)
         figure.text(0.5, 0.5, "no reward CSVs found", ha="center", va="center")
         return figure
-    figure = Figure(figsize=(panel_size[0] * len(scenarios), panel_size[1] * len(splits)),
-                    layout="constrained")
+    width = max(panel_size[0] * len(scenarios), 7.0)  # room for the legend under one panel
+    figure = Figure(figsize=(width, panel_size[1] * len(splits)), layout="constrained")
     axes = figure.subplots(len(splits), len(scenarios), squeeze=False, sharex="col")
     handles = {}
     for row, split in enumerate(splits):
@@ -79,7 +79,8 @@ def reward_figure(curves, splits=curves_lib.SPLITS, panel_size=(4.2, 3.0)) -> Fi
 def _label(curves, method):
     runs = {(c.scenario, c.run) for c in curves if c.method == method}
     per = {s for s, _ in runs}
-    return f"{method} ({len(runs)} runs in {len(per)} scenario{'s' * (len(per) > 1)})"
+    return (f"{method} ({len(runs)} run{'s' * (len(runs) > 1)} in {len(per)} "
+            f"scenario{'s' * (len(per) > 1)})")
 
 
 def save(figure: Figure, out) -> list[pathlib.Path]:
