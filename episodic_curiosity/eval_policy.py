@@ -13,6 +13,7 @@ import csv
 import pathlib
 
 import numpy as np
+import torch
 from absl import flags
 
 from episodic_curiosity import cli, envs
@@ -36,6 +37,7 @@ flags.DEFINE_bool("include_images", False, "Add the observations to dataset.npz 
 flags.DEFINE_integer("num_videos", 1, "MP4s of the first this many episodes.")
 flags.DEFINE_string("device", "auto", "cpu, cuda or auto.")
 flags.DEFINE_integer("torch_threads", 1, "CPU threads for torch (0: torch's default).")
+flags.DEFINE_integer("seed", 0, "Seeds the policy's action sampling: reruns repeat the episodes.")
 FLAGS = flags.FLAGS
 
 
@@ -48,6 +50,7 @@ def default_output_dir(checkpoint_file: pathlib.Path, split: str) -> pathlib.Pat
 def main(argv):
     del argv
     policy_lib.set_torch_threads(FLAGS.torch_threads)
+    torch.manual_seed(FLAGS.seed)
     if FLAGS.num_episodes < 1:
         raise UsageError(f"--num_episodes must be >= 1, got {FLAGS.num_episodes}")
     policy = policy_lib.load(FLAGS.policy_path, trainer.resolve_device(FLAGS.device))

@@ -16,6 +16,7 @@ import pathlib
 
 import cv2
 import numpy as np
+import torch
 from absl import flags
 
 from episodic_curiosity import cli, configuration, envs
@@ -45,6 +46,7 @@ flags.DEFINE_integer("first_level", 0, "Index of the first episode's level in th
 flags.DEFINE_bool("greedy", False, "Most likely action instead of sampling.")
 flags.DEFINE_string("device", "auto", "cpu, cuda or auto.")
 flags.DEFINE_integer("torch_threads", 1, "CPU threads for torch (0: torch's default).")
+flags.DEFINE_integer("seed", 7, "Seeds the policy's action sampling: reruns repeat the episodes.")
 flags.DEFINE_integer("fps", 15, "Video frames per second (15 = DMLab's agent steps per second).")
 flags.DEFINE_integer("frame_strip", 0, "Also write video_<i>_strip.png: this many evenly spaced "
                      "frames side by side (a still for a README or a paper; 0: none).")
@@ -93,6 +95,7 @@ def _frame(obs, value, panel, trace, memory, t):
 def main(argv):
     del argv
     policy_lib.set_torch_threads(FLAGS.torch_threads)
+    torch.manual_seed(FLAGS.seed)
     device = trainer.resolve_device(FLAGS.device)
     if not FLAGS.policy_path and FLAGS.trajectory_mode != "load":
         raise UsageError("--policy_path is required (or --trajectory_mode=load to replay actions)")

@@ -22,10 +22,11 @@ _AGENT = (0, 0, 0)
 
 
 def bonus_colour(bonus: float | None, scale: float) -> tuple:
-    """Green for a positive bonus, red for a negative one, paler the smaller |bonus| / scale."""
+    """Green for a positive bonus, red for a negative one, paler the smaller |bonus| / scale
+    (never so pale that a path of near-zero bonuses disappears)."""
     if bonus is None:
         return tuple(int(v) for v in _NEUTRAL)
-    strength = min(abs(bonus) / scale, 1.0) * 0.8 + 0.2
+    strength = min(abs(bonus) / scale, 1.0) * 0.55 + 0.45
     base = _POSITIVE if bonus > 0 else _NEGATIVE
     return tuple(int(v) for v in base * strength + 255 * (1 - strength))
 
