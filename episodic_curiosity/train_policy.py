@@ -6,19 +6,23 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration, validation
+from episodic_curiosity import cli, configuration, validation, wandb_sink
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.workdir import RunDir
 
 flags.DEFINE_string("workdir", None, "Run directory (created; resumed if it holds checkpoints).",
                     required=True)
 cli.define_gin_flags()
+flags.DEFINE_string("wandb_project", None, "Also log training scalars to this Weights & Biases "
+                    "project (needs `pip install wandb`; off by default).")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
-    configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
+    wandb_sink.check_available(FLAGS.wandb_project)
+    configuration.parse(FLAGS.gin_config,
+                        FLAGS.gin_bindings + wandb_sink.binding(FLAGS.wandb_project))
     validation.check_numeric_bindings()
     run_dir = RunDir(FLAGS.workdir)
     with run_dir.lock():

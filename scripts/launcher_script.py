@@ -6,7 +6,7 @@
 
 from absl import flags
 
-from episodic_curiosity import cli
+from episodic_curiosity import cli, wandb_sink
 from episodic_curiosity.launch import local, methods, sweep
 
 flags.DEFINE_string("method", "ppo", "Method: " + methods.usage_text())
@@ -21,6 +21,8 @@ flags.DEFINE_string("preset", None, f"Optional presets, comma-separated: "
 flags.DEFINE_string("r_networks_path", None, "ppo_plus_ec: use the trained R-network in this "
                     "directory (r_network.pt) instead of generating data and training one.")
 flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings, applied last.")
+flags.DEFINE_string("wandb_project", None, "Also log training scalars to this Weights & Biases "
+                    "project (needs `pip install wandb`; off by default).")
 flags.DEFINE_string("sweep", None, "Run many jobs on this machine through Ray instead of one: "
                     "'methods=ppo,ppo_plus_ec;scenarios=doom_dense;runs=3' (--method, --scenario "
                     "and --run_number are then ignored; --preset and --gin_bindings apply to all).")
@@ -36,8 +38,9 @@ def main(argv):
     if FLAGS.sweep:
         sweep.main(FLAGS)
         return
+    wandb_sink.check_available(FLAGS.wandb_project)
     local.run(FLAGS.method, FLAGS.scenario, FLAGS.workdir, FLAGS.run_number, FLAGS.preset,
-              FLAGS.gin_bindings, FLAGS.r_networks_path)
+              FLAGS.gin_bindings + wandb_sink.binding(FLAGS.wandb_project), FLAGS.r_networks_path)
 
 
 if __name__ == "__main__":

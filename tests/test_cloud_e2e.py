@@ -74,7 +74,7 @@ def test_spot_vm_preempted_mid_run_resumes_from_the_bucket(bucket, gcs_server, t
         compute = gce.Compute("proj", "us-central1-a", fake.endpoint)
         vm = fleet.plan("e2e", ["ppo"], ["doom_dense"], 1)[0]
         prefix = vm.run_prefix("e2e")
-        md = fleet.metadata(vm, bucket.name, "e2e", "gs://unused/source.tar.gz", "smoke", [], 1)
+        md = fleet.metadata(vm, bucket.name, "e2e", "gs://unused/source.tar.gz", "tiny", [], 1)
         # Documented attributes: an interpreter that already has the package (no install), a
         # work directory, and no poweroff at the end.
         md.update({"ec-python": sys.executable, "ec-workdir": vm_workdir,

@@ -24,7 +24,7 @@ def rows(path):
 
 
 def test_ppo_plus_ec_runs_three_stages_then_skips_them(tmp_path):
-    args = ["--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=smoke",
+    args = ["--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=tiny",
             f"--workdir={tmp_path}"]
     result = run_launcher(*args)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -44,7 +44,7 @@ def test_ppo_plus_ec_runs_three_stages_then_skips_them(tmp_path):
 
     # A trained R-network elsewhere replaces the first two stages.
     other = tmp_path / "other"
-    result = run_launcher("--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=smoke",
+    result = run_launcher("--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=tiny",
                           f"--workdir={other}", f"--r_networks_path={run / 'r_networks'}", *SHORT)
     assert result.returncode == 0, result.stderr[-3000:]
     other_run = other / "ppo_plus_ec" / "doom_dense" / "run_number_0"
@@ -53,7 +53,7 @@ def test_ppo_plus_ec_runs_three_stages_then_skips_them(tmp_path):
 
 
 def test_missing_r_networks_path_is_one_line(tmp_path):
-    result = run_launcher("--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=smoke",
+    result = run_launcher("--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=tiny",
                           f"--workdir={tmp_path / 'w'}", f"--r_networks_path={tmp_path / 'none'}")
     assert_one_line_error(result, "no R-network", "--r_networks_path")
     assert not (tmp_path / "w").exists()
@@ -64,7 +64,7 @@ def test_r_network_of_the_wrong_shape_is_one_line(tmp_path):
     state = torch.load(tmp_path / "r_network.pt", weights_only=False)
     state["config"]["embedding_size"] = 256
     torch.save(state, tmp_path / "r_network.pt")
-    result = run_launcher("--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=smoke",
+    result = run_launcher("--method=ppo_plus_ec", "--scenario=doom_dense", "--preset=tiny",
                           f"--workdir={tmp_path / 'w'}", f"--r_networks_path={tmp_path}")
     assert_one_line_error(result, "cannot be loaded")
 
@@ -79,7 +79,7 @@ def test_train_r_on_empty_data_is_one_line(tmp_path):
 
 def test_grid_oracle_bonus_is_logged(tmp_path):
     result = run_launcher("--method=ppo_plus_grid_oracle", "--scenario=doom_dense",
-                          "--preset=smoke", f"--workdir={tmp_path}", *SHORT)
+                          "--preset=tiny", f"--workdir={tmp_path}", *SHORT)
     assert result.returncode == 0, result.stderr[-3000:]
     progress = rows(tmp_path / "ppo_plus_grid_oracle" / "doom_dense" / "run_number_0" /
                     "progress.csv")
@@ -90,7 +90,7 @@ def test_grid_oracle_bonus_is_logged(tmp_path):
 def test_eco_killed_after_training_resumes_with_its_r_network(tmp_path):
     run = tmp_path / "ppo_plus_eco" / "doom_dense" / "run_number_0"
     args = [sys.executable, str(REPO / "scripts" / "launcher_script.py"), "--method=ppo_plus_eco",
-            "--scenario=doom_dense", "--preset=smoke", f"--workdir={tmp_path}"]
+            "--scenario=doom_dense", "--preset=tiny", f"--workdir={tmp_path}"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 600
@@ -102,7 +102,7 @@ def test_eco_killed_after_training_resumes_with_its_r_network(tmp_path):
     killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
     saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]
     assert saved["trainings"] >= 1
-    result = run_launcher("--method=ppo_plus_eco", "--scenario=doom_dense", "--preset=smoke",
+    result = run_launcher("--method=ppo_plus_eco", "--scenario=doom_dense", "--preset=tiny",
                           f"--workdir={tmp_path}")
     assert result.returncode == 0, result.stderr[-3000:]
     progress = rows(run / "progress.csv")

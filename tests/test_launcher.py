@@ -15,7 +15,7 @@ from episodic_curiosity import checkpoint
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.workdir import DirectoryLock
 
-SMOKE = ["--method=ppo", "--scenario=doom_dense", "--preset=smoke"]
+SMOKE = ["--method=ppo", "--scenario=doom_dense", "--preset=tiny"]
 SMOKE_BATCH, SMOKE_TOTAL = 4 * 64, 4096
 
 

@@ -5,7 +5,7 @@ import time
 from conftest import run_launcher
 from test_launcher import assert_one_line_error, steps
 
-TINY = ["--preset=smoke", "--gin_bindings=train_policy.total_steps = 512",
+TINY = ["--preset=tiny", "--gin_bindings=train_policy.total_steps = 512",
         "--gin_bindings=train_policy.eval_every_updates = 2"]
 
 
@@ -27,7 +27,7 @@ def test_sweep_runs_three_jobs_one_fake_gpu_each(tmp_path):
 
 def test_a_failing_job_is_reported_with_its_own_line(tmp_path):
     result = run_launcher("--sweep=methods=ppo;scenarios=doom_basic;runs=1", f"--workdir={tmp_path}",
-                          "--sweep_num_gpus=1", "--sweep_num_cpus=1", "--preset=smoke",
+                          "--sweep_num_gpus=1", "--sweep_num_cpus=1", "--preset=tiny",
                           "--gin_bindings=NoSuchThing.x = 3")
     assert result.returncode == 1
     assert "ppo doom_basic run 0 gpus=[0]: failed (2): error:" in result.stdout

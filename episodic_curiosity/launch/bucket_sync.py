@@ -31,6 +31,7 @@ from google.api_core import exceptions
 from google.cloud import storage
 
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.progress import Progress
 
 POINTER = "checkpoints/LATEST.json"
 
@@ -109,11 +110,13 @@ class BucketSync:
         remote = self._list_remote()
         pointer, generation = self._read_pointer()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for rel, blob in remote.items():
-            if rel.startswith("checkpoints/"):
-                continue
-            self._download_verified(blob, self.run_dir / rel, blob.crc32c)
-            self._remote[rel] = (blob.size, blob.crc32c, blob.generation)
+        files = {rel: blob for rel, blob in remote.items() if not rel.startswith("checkpoints/")}
+        with Progress(sum(b.size or 0 for b in files.values()),
+                      f"restore gs://{self.bucket.name}/{self.prefix}", unit="B") as bar:
+            for rel, blob in files.items():
+                self._download_verified(blob, self.run_dir / rel, blob.crc32c)
+                self._remote[rel] = (blob.size, blob.crc32c, blob.generation)
+                bar.update(blob.size or 0)
         step = None
         if pointer is not None and pointer.get("object") is None:
             # A claim only: the run was stopped before its first checkpoint was published.
@@ -161,16 +164,20 @@ class BucketSync:
         steps = _checkpoint().list_steps(self.run_dir / "checkpoints")
         in_bucket = self._list_remote()
         counts = {"uploaded": 0, "skipped": 0, "published": None}
-        for path in sorted(self.run_dir.rglob("*")):
-            rel = path.relative_to(self.run_dir).as_posix()
-            if (not path.is_file() or rel.startswith("checkpoints/")
-                    or any(part.startswith(".") for part in rel.split("/"))):
-                continue
-            try:
-                uploaded = self._upload_if_changed(path, rel, in_bucket.get(rel))
-            except FileNotFoundError:
-                continue  # removed while we looked (a rotated file): the next pass sees the new one
-            counts["uploaded" if uploaded else "skipped"] += 1
+        paths = [p for p in sorted(self.run_dir.rglob("*"))
+                 if p.is_file() and not p.relative_to(self.run_dir).as_posix().startswith(
+                     "checkpoints/") and not any(part.startswith(".") for part in
+                                                 p.relative_to(self.run_dir).parts)]
+        with Progress(len(paths), f"sync gs://{self.bucket.name}/{self.prefix}",
+                      unit="files") as bar:
+            for path in paths:
+                rel = path.relative_to(self.run_dir).as_posix()
+                try:
+                    uploaded = self._upload_if_changed(path, rel, in_bucket.get(rel))
+                except FileNotFoundError:
+                    continue  # removed while we looked (a rotated file): the next pass sees the new one
+                counts["uploaded" if uploaded else "skipped"] += 1
+                bar.update(1, uploaded=counts["uploaded"])
         if steps and (self._published is None or self._published.get("step") != steps[-1]):
             if self._publish_checkpoint(steps[-1]):
                 counts["published"] = steps[-1]

@@ -27,7 +27,7 @@ METHODS = {m.name: m for m in [
     Method("ppo_plus_grid_oracle", "PPO + privileged (x, y) cell-count bonus"),
 ]}
 
-PRESETS = ("smoke", "rnet_small", "rnet_policy_view", "table1_small")
+PRESETS = ("smoke", "tiny", "rnet_small", "rnet_policy_view", "table1_small")
 
 
 def get(name: str) -> Method:

@@ -16,6 +16,7 @@ from absl import logging
 from episodic_curiosity import envs
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.workdir import atomic_write_text
+from episodic_curiosity.progress import Progress
 
 SPLITS = ("train", "valid")
 
@@ -69,7 +70,8 @@ def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: in
         pending[split] = []
 
     final_key = "final_raw_obs" if view == "raw" else "final_obs"
-    with envs.VecEnv(factories, num_workers) as vec:
+    with envs.VecEnv(factories, num_workers) as vec, \
+            Progress(total_steps, f"R-network data {scenario}", unit="steps") as bar:
         obs, infos = vec.reset()
         obs = _view(obs, infos, view)
         current = [[frame] for frame in obs]
@@ -91,8 +93,7 @@ def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: in
                     current[i] = [obs[i]]
                 else:
                     current[i].append(obs[i])
-            if step % (num_envs * 1000) == 0:
-                logging.info("R-network data: %d/%d steps, %s", step, total_steps, counts)
+            bar.update(num_envs, episodes=sum(c["episodes"] for c in counts.values()))
     for split in SPLITS:
         if pending[split]:
             flush(split)

@@ -17,6 +17,7 @@ from absl import logging
 from episodic_curiosity import checkpoint
 from episodic_curiosity.csv_log import ResumableCsv
 from episodic_curiosity.errors import UsageError, load_error_summary
+from episodic_curiosity.progress import Progress
 from episodic_curiosity.rnet import data
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.training import RTrainer
@@ -92,6 +93,7 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
     log = ResumableCsv(out_dir / "r_training.csv", COLUMNS, epoch)
+    bar = Progress(epochs, "R-network training", unit="epochs", initial=epoch)
     try:
         while epoch < epochs:
             start = time.time()
@@ -105,6 +107,7 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
             logging.info("R-network epoch %d/%d: loss %.4f, train accuracy %.3f, validation "
                          "accuracy %.3f (%.0f s)", epoch, epochs, stats["loss"],
                          stats["accuracy"], valid, time.time() - start)
+            bar.update(1, valid_accuracy=f"{valid:.3f}")
             if keep == "latest" or valid > best:
                 save_rnet(out_dir / BEST, rnet, epoch=epoch, valid_accuracy=valid)
             best = max(best, valid)
@@ -113,6 +116,7 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
                             keep=2)
     finally:
         log.close()
+        bar.close()
     if report:
         from episodic_curiosity.rnet import report as report_card  # envs: only when reporting
         report_card.write_report(out_dir, data_dir, device)

@@ -1,0 +1,146 @@
+"""Binary: videos of a policy with the curiosity bonus drawn on them, one MP4 per episode.
+
+  python -m episodic_curiosity.visualize_curiosity_reward --workdir=/tmp/videos \
+      --policy_path=/tmp/ec/ppo_plus_ec/doom_dense/run_number_0 \
+      --r_net_weights=/tmp/ec/ppo_plus_ec/doom_dense/run_number_0/r_networks
+
+Each frame: the first-person view (what the policy saw) with a bar of the EC bonus under it, and
+the top-down map with the trajectory coloured by the bonus (green novel, red familiar) and purple
+rings where the frames held in episodic memory were seen. Without --r_net_weights the bar shows
+the task reward. Any method's checkpoint works; the bonus's parameters are the ppo_plus_ec gin
+defaults plus the scenario's gin file plus --gin_bindings.
+"""
+
+import json
+import pathlib
+
+import cv2
+import numpy as np
+import torch
+from absl import flags
+
+from episodic_curiosity import cli, configuration, envs
+from episodic_curiosity.agents import trainer
+from episodic_curiosity.analysis import maps, policy as policy_lib, video
+from episodic_curiosity.analysis.curiosity_trace import CuriosityTrace, TaskRewardTrace
+from episodic_curiosity.errors import UsageError
+from episodic_curiosity.launch import local, methods
+from episodic_curiosity.progress import Progress
+
+flags.DEFINE_string("workdir", "/tmp", "Directory for video_<i>.mp4 and trajectory_<i>.json.")
+flags.DEFINE_string("r_net_weights", "", "R-network (r_network.pt or the r_networks/ directory "
+                    "holding it): draw the EC bonus. Empty: the task reward.")
+flags.DEFINE_string("policy_path", "", "Policy checkpoint: a run directory, its checkpoints/ or "
+                    "a ckpt_<step>.pt. Not needed with --trajectory_mode=load.")
+flags.DEFINE_integer("num_episodes", 2, "Episodes, one video each.")
+flags.DEFINE_integer("num_steps", 2000, "At most this many steps per episode.")
+flags.DEFINE_enum("visualization_type", "surrogate_reward", ["surrogate_reward", "observation"],
+                  "surrogate_reward: view + bonus bar + map; observation: the view alone.")
+flags.DEFINE_enum("trajectory_mode", "save", ["do_nothing", "save", "load"],
+                  "save: also write the actions to trajectory_<i>.json; load: replay them "
+                  "instead of the policy (e.g. the same path with another R-network).")
+flags.DEFINE_string("scenario", None, "Scenario (default: the policy's).")
+flags.DEFINE_enum("split", "validation", ["validation", "test", "policy_training"],
+                  "Level seeds to play: episode i uses the split's level i + --first_level.")
+flags.DEFINE_integer("first_level", 0, "Index of the first episode's level in the split.")
+flags.DEFINE_bool("greedy", False, "Most likely action instead of sampling.")
+flags.DEFINE_string("device", "auto", "cpu, cuda or auto.")
+flags.DEFINE_integer("torch_threads", 1, "CPU threads for torch (0: torch's default).")
+flags.DEFINE_integer("seed", 7, "Seeds the policy's action sampling: reruns repeat the episodes.")
+flags.DEFINE_integer("fps", 15, "Video frames per second (15 = DMLab's agent steps per second).")
+flags.DEFINE_integer("frame_strip", 0, "Also write video_<i>_strip.png: this many evenly spaced "
+                     "frames side by side (a still for a README or a paper; 0: none).")
+cli.define_gin_flags()
+FLAGS = flags.FLAGS
+
+
+def _actions(path: pathlib.Path):
+    if FLAGS.trajectory_mode != "load":
+        return None
+    if not path.is_file():
+        raise UsageError(f"--trajectory_mode=load but {path} does not exist; record it first "
+                         "with --trajectory_mode=save")
+    return json.loads(path.read_text())
+
+
+def episode_frames(env, choose, trace, num_steps):
+    """Frames of one episode and the actions taken; `trace` gives the bar's value per step."""
+    steps = policy_lib.play(env, choose, num_steps)
+    obs, info = next(steps)
+    panel = video.MapPanel(maps.for_env(env, info.get("agent_xy", (0, 0)), video.MAP),
+                           trace.scale)
+    trace.begin(obs, info)
+    panel.step(info.get("agent_xy", (0, 0)), None)
+    frames, actions = [_frame(obs, None, panel, trace, trace.memory_xy(), 0)], []
+    for t, step in enumerate(steps, start=1):
+        memory = trace.memory_xy()
+        value = trace.step(step)
+        if not (step.terminated or step.truncated):  # the last step resets the memory: keep it
+            memory = trace.memory_xy()
+        panel.step(step.info.get("agent_xy", (0, 0)), trace.colour_value(value))
+        frames.append(_frame(step.next_obs, value, panel, trace, memory, t))
+        actions.append(step.action)
+    return frames, actions
+
+
+def _frame(obs, value, panel, trace, memory, t):
+    if FLAGS.visualization_type == "observation":
+        return video.upscale(obs[None])[0]
+    view = video.view_with_bar(obs, value, trace.scale,
+                               trace.label + ("" if value is None else f" {value:+.4f}"))
+    text = f"step {t}" + (f"  memory {len(memory)}/{trace.capacity}" if trace.capacity else "")
+    return np.concatenate([view, panel.render(memory, text)], axis=1)
+
+
+def main(argv):
+    del argv
+    policy_lib.set_torch_threads(FLAGS.torch_threads)
+    torch.manual_seed(FLAGS.seed)
+    device = trainer.resolve_device(FLAGS.device)
+    if not FLAGS.policy_path and FLAGS.trajectory_mode != "load":
+        raise UsageError("--policy_path is required (or --trajectory_mode=load to replay actions)")
+    policy = policy_lib.load(FLAGS.policy_path, device) if FLAGS.policy_path else None
+    spec = policy_lib.scenario_for(policy, FLAGS.scenario)
+    # The bonus as ppo_plus_ec trains it on this scenario (e.g. Ant's beta), then the user's.
+    configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), spec.name, None),
+                        FLAGS.gin_bindings)
+    trace = (CuriosityTrace(FLAGS.r_net_weights, spec, device) if FLAGS.r_net_weights
+             else TaskRewardTrace())
+    split = envs.Split[FLAGS.split.upper()]
+    obs_size = policy.meta["obs_shape"][0] if policy else 84
+    workdir = pathlib.Path(FLAGS.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with Progress(FLAGS.num_episodes, f"videos {spec.name}", unit="episodes") as bar:
+        for episode in range(FLAGS.num_episodes):
+            trajectory = workdir / f"trajectory_{episode}.json"
+            saved = _actions(trajectory)
+
+            def choose(obs, t):
+                if saved is not None:
+                    if t >= len(saved):
+                        raise UsageError(f"{trajectory} holds {len(saved)} actions, fewer than "
+                                         "--num_steps")
+                    return int(saved[t])
+                return policy.act(obs, FLAGS.greedy)
+
+            env = envs.make_env(spec.name, split, FLAGS.first_level + episode, obs_size)
+            try:
+                frames, actions = episode_frames(
+                    env, choose, trace,
+                    min(FLAGS.num_steps, len(saved)) if saved is not None else FLAGS.num_steps)
+            finally:
+                env.close()
+            path = workdir / f"video_{episode}.mp4"
+            video.write_mp4(path, frames, FLAGS.fps)
+            if FLAGS.frame_strip:
+                strip = video.frame_strip(frames, FLAGS.frame_strip)
+                cv2.imwrite(str(workdir / f"video_{episode}_strip.png"),
+                            cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
+            if FLAGS.trajectory_mode == "save":
+                trajectory.write_text(json.dumps(actions))
+            print(f"wrote {path} ({len(frames)} frames)")
+            bar.update(1)
+
+
+if __name__ == "__main__":
+    cli.run(main)
