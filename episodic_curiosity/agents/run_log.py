@@ -12,6 +12,7 @@ import numpy as np
 from absl import logging as absl_logging
 from torch.utils.tensorboard import SummaryWriter
 
+from episodic_curiosity import progress, wandb_sink
 from episodic_curiosity.csv_log import ResumableCsv, RewardCsv
 from episodic_curiosity.workdir import RunDir
 
@@ -33,7 +34,8 @@ def eta(seconds) -> str:
 class RunLogger:
     """The sinks of one run directory, opened for a run resuming at `step`."""
 
-    def __init__(self, run_dir: RunDir, step: int, bonus_stat_names=()):
+    def __init__(self, run_dir: RunDir, step: int, bonus_stat_names=(), total_steps=None,
+                 description="train", config_text=""):
         self._file_handler = logging.FileHandler(run_dir.log_txt)
         self._file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         absl_logging.get_absl_logger().addHandler(self._file_handler)
@@ -45,6 +47,11 @@ class RunLogger:
         # A fresh run (step -1) purges everything a killed earlier attempt logged, from step 0.
         self.board = SummaryWriter(run_dir.tensorboard, purge_step=max(step, 0))
         self.recent = collections.deque(maxlen=TRAIN_REWARD_WINDOW)
+        # A live bar on a terminal (the per-update lines then go to log.txt only), plain log lines
+        # elsewhere (CI, cloud VMs); W&B only when --wandb_project asked for it.
+        self.bar = (progress.Progress(total_steps, description, unit="steps", initial=max(step, 0))
+                    if total_steps and progress.interactive() else None)
+        self.sink = wandb_sink.open_sink(run_dir, config=config_text, resume_step=max(step, 0))
 
     def update(self, step: int, update: int, fps: float, learner_stats: dict,
                finished: list[dict], bonus_stats: dict) -> None:
@@ -69,13 +76,21 @@ class RunLogger:
                    **{f"intrinsic/{k}": float(v) for k, v in bonus_stats.items()}}
         for tag, value in scalars.items():
             self.board.add_scalar(tag, value, step)
+        if self.sink is not None:
+            self.sink.log(scalars, step)
 
     def console(self, step, total_steps, update, num_updates, fps, entropy) -> None:
+        """The per-update line: to stderr and log.txt, or, under a live bar, to log.txt only."""
         last = f"{np.mean([e['return'] for e in self.recent]):.3f}" if self.recent else "n/a"
-        absl_logging.info("step %d/%d | update %d/%d | %.0f steps/s | ETA %s | return %s "
-                          "(last %d episodes) | entropy %.3f", step, total_steps, update,
-                          num_updates, fps, eta((total_steps - step) / max(fps, 1e-9)), last,
-                          len(self.recent), entropy)
+        line = (f"step {step}/{total_steps} | update {update}/{num_updates} | {fps:.0f} steps/s | "
+                f"ETA {eta((total_steps - step) / max(fps, 1e-9))} | return {last} (last "
+                f"{len(self.recent)} episodes) | entropy {entropy:.3f}")
+        if self.bar is None:
+            absl_logging.info(line)
+            return
+        self.bar.update_to(step, ret=last)
+        self._file_handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO,
+                                                         "levelname": "INFO"}))
 
     def evaluation(self, split: str, step: int, mean_return: float, episodes: int) -> None:
         self.rewards[split].add(step, mean_return)
@@ -83,6 +98,10 @@ class RunLogger:
         absl_logging.info("eval %s: return %.3f over %d episodes", split, mean_return, episodes)
 
     def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.sink is not None:
+            self.sink.close()
         self.board.close()
         for f in list(self.rewards.values()) + [self.progress]:
             f.close()
