@@ -19,6 +19,7 @@ def _step_group(envs, actions):
             info["final_obs"] = obs
             obs, reset_info = env.reset()
             info["agent_xy_reset"] = reset_info.get("agent_xy")
+            info["state_key_reset"] = reset_info.get("state_key")
         results.append((obs, reward, terminated, truncated, info))
     return results
 
