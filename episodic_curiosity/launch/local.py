@@ -15,11 +15,17 @@ from episodic_curiosity.workdir import RunDir, run_path
 
 
 def gin_files(method: methods.Method, scenario: str, preset: str | None):
-    """method -> scenario -> preset: later files override earlier ones."""
+    """method -> scenario family (engine) -> scenario -> method on that scenario -> preset: later
+    files override earlier ones."""
     files = list(method.gin_files)
+    family_file = configuration.GIN_DIR / "scenarios" / f"{envs.get(scenario).engine}.gin"
+    if family_file.is_file():
+        files.append(family_file)
     scenario_file = configuration.GIN_DIR / "scenarios" / f"{scenario}.gin"
     if scenario_file.is_file():
         files.append(scenario_file)
+    if method.task_gin_file(scenario):
+        files.append(method.task_gin_file(scenario))
     for name in (preset.split(",") if preset else []):
         if name not in methods.PRESETS:
             raise UsageError(not_one_of("preset", name, methods.PRESETS))
