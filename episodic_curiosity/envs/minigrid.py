@@ -123,5 +123,9 @@ class MiniGridTask(gym.Env):
     def render(self):
         return self._env.get_frame(highlight=True, tile_size=TILE_PIXELS)
 
+    def render_top_view(self):
+        """The whole grid with the agent's view highlighted (the gallery's map)."""
+        return self.render()
+
     def close(self):
         self._env.close()
