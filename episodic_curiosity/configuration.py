@@ -14,7 +14,7 @@ def register_configurables():
     from episodic_curiosity.agents import ppo, trainer  # noqa: F401
     from episodic_curiosity.rewards import episodic_curiosity, grid_oracle  # noqa: F401
     from episodic_curiosity.rewards import counts, dynamics, e3b, ngu, ride  # noqa: F401
-    from episodic_curiosity.rnet import data, model, offline, training  # noqa: F401
+    from episodic_curiosity.rnet import data, model, offline, report, training  # noqa: F401
 
 
 def parse(files=(), bindings=()):

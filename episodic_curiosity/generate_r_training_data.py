@@ -6,8 +6,9 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration, envs
+from episodic_curiosity import cli, configuration, envs, validation
 from episodic_curiosity.rnet import data
+from episodic_curiosity.workdir import DirectoryLock
 
 flags.DEFINE_string("scenario", None, "Scenario to play.", required=True)
 flags.DEFINE_string("output_dir", None, "Directory for the shards.", required=True)
@@ -19,7 +20,9 @@ def main(argv):
     del argv
     envs.get(FLAGS.scenario)
     configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
-    data.generate(FLAGS.output_dir, FLAGS.scenario)
+    validation.check_numeric_bindings()
+    with DirectoryLock(FLAGS.output_dir):
+        data.generate(FLAGS.output_dir, FLAGS.scenario)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration
+from episodic_curiosity import cli, configuration, validation
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.workdir import RunDir
 
@@ -19,7 +19,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
-    trainer.train_policy(RunDir(FLAGS.workdir))
+    validation.check_numeric_bindings()
+    run_dir = RunDir(FLAGS.workdir)
+    with run_dir.lock():
+        trainer.train_policy(run_dir)
 
 
 if __name__ == "__main__":

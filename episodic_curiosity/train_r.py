@@ -5,9 +5,10 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration
+from episodic_curiosity import cli, configuration, validation
 from episodic_curiosity.agents.trainer import resolve_device
 from episodic_curiosity.rnet import offline
+from episodic_curiosity.workdir import DirectoryLock
 
 flags.DEFINE_string("r_training_data", None, "Output of generate_r_training_data.", required=True)
 flags.DEFINE_string("output_dir", None, "Where r_network.pt, r_training.csv and checkpoints go.",
@@ -20,7 +21,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
-    offline.train_r(FLAGS.r_training_data, FLAGS.output_dir, resolve_device(FLAGS.device))
+    validation.check_numeric_bindings()
+    device = resolve_device(FLAGS.device)
+    with DirectoryLock(FLAGS.output_dir):
+        offline.train_r(FLAGS.r_training_data, FLAGS.output_dir, device)
 
 
 if __name__ == "__main__":

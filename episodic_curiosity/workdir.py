@@ -1,5 +1,6 @@
 """The run directory layout of DESIGN.md, in one place: every binary and the launcher use it."""
 
+import fcntl
 import os
 import pathlib
 
@@ -16,6 +17,10 @@ class RunDir:
 
     def __init__(self, path):
         self.path = pathlib.Path(path)
+
+    def lock(self) -> "DirectoryLock":
+        """`with run_dir.lock():` owns the run directory (a second process gets a UsageError)."""
+        return DirectoryLock(self.path)
 
     def create(self) -> "RunDir":
         try:
@@ -62,6 +67,77 @@ class RunDir:
     @property
     def tensorboard(self):
         return self.path / "tensorboard"
+
+
+class DirectoryLock:
+    """One process at a time per directory: an exclusive flock on `<dir>/.lock`, held while open.
+
+    The kernel drops a flock when its process dies, SIGKILL included, so no stale lock survives a
+    crash. The holder's PID is written inside for the refusal message. A refused process changes
+    nothing; the holder removes the lock file (and directories it created itself, if still empty)
+    when it lets go, so a run refused later for bad input leaves the workdir as it found it.
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, directory):
+        self.directory = pathlib.Path(directory)
+        self.path = self.directory / self.NAME
+        self._fd = None
+        self._created = []
+
+    def acquire(self) -> "DirectoryLock":
+        self._created = [p for p in [self.directory, *self.directory.parents] if not p.exists()]
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create workdir {self.directory}: {e.strerror}; "
+                             "pass a --workdir you can write to") from e
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise UsageError(f"cannot create {self.path}: {e.strerror}; "
+                                 "pass a --workdir you can write to") from e
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise UsageError(f"{self.directory} is in use by process {holder} (lock "
+                                 f"{self.path}); wait for that run to end or stop it, or pass "
+                                 "another --workdir / --run_number") from None
+            # The holder unlinks the file when it lets go: a lock won on an unlinked file is no
+            # lock (a third process may have created a new one); try again on the current file.
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        self.path.unlink(missing_ok=True)  # while still held: see acquire()
+        os.close(self._fd)
+        self._fd = None
+        for directory in self._created:  # innermost first; a non-empty one stays
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
 
 
 def atomic_write_text(path, text: str) -> None:

@@ -102,11 +102,14 @@ def test_a_stale_pointer_write_gets_412_and_cannot_publish_over_a_newer_run(buck
     new.restore()
     make_run(tmp_path / "new", 512, [256, 512])
     new.sync()
-    # The old VM passed its pre-check just before the takeover and now publishes step 768.
+    # The old VM passed its ownership check just before the takeover and now publishes 768.
     checkpoint.path_for(old / "checkpoints", 768).write_bytes(b"stale")
+    stale._check_owner = lambda: None
     with pytest.raises(StaleWriter, match="412"):
         stale._publish_checkpoint(768)
     assert pointer(bucket)["step"] == 512 and pointer(bucket)["writer"] == "new"
+    # Its uploaded but unpublished checkpoint is not left behind as if valid.
+    assert "checkpoints/ckpt_000000000768.old.pt" not in names(bucket)
     # Create-only: nothing overwrites an uploaded checkpoint object.
     with pytest.raises(exceptions.PreconditionFailed):
         bucket.blob(f"{PREFIX}/checkpoints/ckpt_000000000512.new.pt").upload_from_string(
@@ -126,3 +129,70 @@ def test_last_progress_reads_pointer_and_progress(bucket, tmp_path):
     writer.restore()
     writer.sync()
     assert bucket_sync.last_progress(bucket, PREFIX) == {"checkpoint_step": 256, "last_step": 512}
+
+
+def test_a_run_preempted_before_its_first_publish_restores_fresh_and_is_claimed_again(bucket,
+                                                                                     tmp_path):
+    first = BucketSync(bucket, PREFIX, tmp_path / "vm1", writer_id="w1")
+    assert first.restore() is None  # the claim: a pointer naming no checkpoint
+    assert pointer(bucket) == {"step": None, "object": None, "crc32c": None, "writer": "w1"}
+    # Preempted before any sync. The restarted VM starts from scratch, and owns the run.
+    second = BucketSync(bucket, PREFIX, tmp_path / "vm2", writer_id="w2")
+    assert second.restore() is None
+    assert pointer(bucket)["writer"] == "w2" and pointer(bucket)["object"] is None
+    make_run(tmp_path / "vm2", 256, [256])
+    assert second.sync()["published"] == 256
+    with pytest.raises(StaleWriter):
+        first.sync()
+
+
+def _csvs(bucket):
+    return {name: bucket.blob(f"{PREFIX}/{name}").download_as_bytes()
+            for name in names(bucket) if name.endswith(".csv")}
+
+
+@pytest.mark.parametrize("takeover_after_check", [False, True])
+def test_a_takeover_during_a_stale_pass_leaves_the_new_owners_csvs(bucket, tmp_path,
+                                                                    takeover_after_check):
+    """The old VM is mid-pass when the new one claims the run: either its next write is refused
+    (the ownership check before every object), or, when the takeover falls between that check
+    and the write, the owner's next pass sees the generation change and rewrites the object."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    make_run(old, 256, [256])
+    (old / "reward_train.csv").write_text("step,reward_train\n256,1\n")
+    stale = BucketSync(bucket, PREFIX, old, writer_id="old")
+    stale.restore()
+    stale.sync()
+    # The old VM trained on: new rows in both CSVs and a new checkpoint, synced in one pass.
+    (old / "progress.csv").write_text("step,fps\n256,1\n512,9\n")
+    (old / "reward_train.csv").write_text("step,reward_train\n256,1\n512,9\n")
+    checkpoint.path_for(old / "checkpoints", 512).write_bytes(b"stale 512")
+    owner = BucketSync(bucket, PREFIX, new, writer_id="new")
+    put, check, writes = stale._put, stale._check_owner, []
+
+    def put_then_take_over(path, rel, generation):
+        if not writes and takeover_after_check:
+            assert owner.restore() == 256  # between the stale check and its write
+        put(path, rel, generation)
+        writes.append(rel)
+
+    def check_then_take_over():
+        check()
+        if writes and not takeover_after_check and owner._pointer_generation == 0:
+            owner.restore()  # after the stale writer's first write, before its second check
+            check()
+
+    stale._put, stale._check_owner = put_then_take_over, check_then_take_over
+    with pytest.raises(StaleWriter):
+        stale.sync()
+    assert writes == ["progress.csv"]  # one write got through, then the stale writer stopped
+    assert pointer(bucket)["writer"] == "new" and pointer(bucket)["step"] == 256
+    assert not [n for n in names(bucket) if n.endswith(".old.pt") and "512" in n]
+    # The new owner resumes at 256 (its trainer cut the later rows) and syncs.
+    (new / "progress.csv").write_text("step,fps\n256,1\n512,2\n")
+    (new / "reward_train.csv").write_text("step,reward_train\n256,1\n512,2\n")
+    checkpoint.path_for(new / "checkpoints", 512).write_bytes(b"owner 512")
+    owner.sync()
+    assert _csvs(bucket) == {"progress.csv": (new / "progress.csv").read_bytes(),
+                             "reward_train.csv": (new / "reward_train.csv").read_bytes()}
+    assert pointer(bucket)["writer"] == "new" and pointer(bucket)["step"] == 512

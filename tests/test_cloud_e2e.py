@@ -1,6 +1,7 @@
 """End to end: a "VM" of the compute fake boots its real startup script, trains a smoke run that
-syncs to fake-gcs-server, is preempted mid-run (SIGKILL of everything it runs), restarted, and
-ends with complete, duplicate-free CSVs in the bucket. Runs the training as user `ec` when the
+syncs to fake-gcs-server, is preempted before its first checkpoint is published (restarted: a
+fresh run), then mid-run (SIGKILL of everything it runs), restarted, and ends with complete,
+duplicate-free CSVs in the bucket. Runs the training as user `ec` when the
 tests run as root (CI), as the current user otherwise."""
 
 import csv
@@ -30,9 +31,13 @@ def bucket_steps(bucket, name):
     return [int(r["step"]) for r in csv.DictReader(io.StringIO(blob.download_as_text()))]
 
 
-def published_step(bucket, prefix):
+def pointer(bucket, prefix):
     blob = bucket.get_blob(f"{prefix}/checkpoints/LATEST.json")
-    return json.loads(blob.download_as_bytes())["step"] if blob else None
+    return json.loads(blob.download_as_bytes()) if blob else None
+
+
+def published_step(bucket, prefix):
+    return (pointer(bucket, prefix) or {}).get("step")
 
 
 @pytest.fixture
@@ -78,6 +83,23 @@ def test_spot_vm_preempted_mid_run_resumes_from_the_bucket(bucket, gcs_server, t
                                          "nvidia-tesla-t4", 1, True, "img", md,
                                          fleet.labels(vm, "e2e")))
         log = tmp_path / f"{vm.name}.log"
+        run = f"{vm_workdir}/ppo/doom_dense/run_number_0"
+        # Preempted right after its restore claimed the run, before any checkpoint: the common
+        # case (the first sync is minutes in). The restarted VM must start from scratch.
+        deadline = time.time() + 300
+        while time.time() < deadline and pointer(bucket, prefix) is None:
+            assert fake.instances[vm.name]["process"].poll() is None, log.read_text()[-3000:]
+            time.sleep(0.05)
+        fake.preempt(vm.name)
+        first_writer = pointer(bucket, prefix)
+        assert first_writer and first_writer["object"] is None, first_writer
+        compute.start(vm.name)
+        deadline = time.time() + 300
+        while time.time() < deadline and pointer(bucket, prefix)["writer"] == first_writer["writer"]:
+            assert fake.instances[vm.name]["process"].poll() is None, log.read_text()[-3000:]
+            time.sleep(0.05)
+        assert log.read_text().count(f"fresh run {run}") == 2, log.read_text()[-3000:]
+
         deadline = time.time() + 900  # a hang guard; a loaded 2-core CI machine needs minutes
         while time.time() < deadline and (published_step(bucket, prefix) or 0) < 1024:
             assert fake.instances[vm.name]["process"].poll() is None, log.read_text()[-3000:]
@@ -91,14 +113,14 @@ def test_spot_vm_preempted_mid_run_resumes_from_the_bucket(bucket, gcs_server, t
         compute.start(vm.name)  # what --resume_preempted does
         assert fake.wait_until_exit(vm.name, 900) == 0, log.read_text()[-3000:]
         text = log.read_text()
-        assert f"restored {vm_workdir}/ppo/doom_dense/run_number_0 at step {preempted_at}" in text
+        assert f"restored {run} at step {preempted_at}" in text
         assert "Authorization" not in text and "Bearer" not in text
         assert f"resuming doom_dense at step {preempted_at}" in bucket.get_blob(
             f"{prefix}/log.txt").download_as_text()
         assert published_step(bucket, prefix) == SMOKE_TOTAL
         assert bucket_steps(bucket, f"{prefix}/progress.csv") == list(
             range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
-        assert bucket_steps(bucket, f"{prefix}/reward_valid.csv") == [1024, 2048, 3072, 4096]
+        assert bucket_steps(bucket, f"{prefix}/reward_valid.csv") == [0, 1024, 2048, 3072, 4096]
         for split in ("train", "test"):
             split_steps = bucket_steps(bucket, f"{prefix}/reward_{split}.csv")
             assert split_steps and split_steps == sorted(set(split_steps)), split

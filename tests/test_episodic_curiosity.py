@@ -1,7 +1,5 @@
 """EC bonus semantics with a transparent R-network double, and ECO state round trip."""
 
-import types
-
 import numpy as np
 import pytest
 import torch
@@ -16,11 +14,11 @@ from episodic_curiosity.rewards.episodic_curiosity import (EpisodicCuriosity,
 class MeanColourRNet(nn.Module):
     """Test double with RNetwork's interface: frames are 'reachable' when their mean colours match."""
 
-    def __init__(self):
-        super().__init__()
-        self.embedding = lambda frames: frames.float().mean(dim=(1, 2))
-        self.comparator = types.SimpleNamespace(project_left=lambda e: e, project_right=lambda e: e,
-                                                first=types.SimpleNamespace(out_features=3))
+    memory_dim = 3
+
+    def embed(self, frames):
+        colour = frames.float().mean(dim=(1, 2))
+        return colour, colour
 
     def similarity_to_memory(self, query, memory):
         return torch.exp(-((query[:, None] - memory) ** 2).sum(-1) / 100.0)
@@ -39,7 +37,7 @@ def test_bonus_formula():
 
 
 def test_familiar_frames_cost_novel_frames_pay_and_enter_memory():
-    ec = EpisodicCuriosity(2, envs.get("doom_dense"), "cpu", rnet=MeanColourRNet(), alpha=1.0,
+    ec = EpisodicCuriosity(2, envs.get("doom_dense"), "cpu", rnet=MeanColourRNet(), view="policy", alpha=1.0,
                            beta=0.5)
     ec.begin(frames(0, 0), [{}, {}])
     assert ec.memory.count.tolist() == [1, 1]
@@ -58,7 +56,7 @@ def test_familiar_frames_cost_novel_frames_pay_and_enter_memory():
 
 
 def test_percentile_not_max_decides_novelty():
-    ec = EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=MeanColourRNet(), alpha=1.0,
+    ec = EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=MeanColourRNet(), view="policy", alpha=1.0,
                            beta=0.5, percentile=90)
     ec.begin(frames(0), [{}])
     for colour in (40, 80, 120, 160, 200, 240, 20, 60, 100, 140):
@@ -71,7 +69,8 @@ def test_percentile_not_max_decides_novelty():
 
 def test_eco_gives_no_bonus_before_training_and_restores_its_state():
     scenario = envs.get("doom_dense")
-    kwargs = dict(history_steps=64, retrain_period=60, epochs=1, steps_per_epoch=2)
+    kwargs = dict(history_steps=64, retrain_period=60, epochs=1, steps_per_epoch=2, view="policy",
+                  memory_before_training=False)
     torch.manual_seed(0)
     eco = EpisodicCuriosityOnline(2, scenario, "cpu", **kwargs)
     rng = np.random.default_rng(0)

@@ -12,6 +12,8 @@ import torch
 
 from conftest import REPO, run_launcher
 from episodic_curiosity import checkpoint
+from episodic_curiosity.errors import UsageError
+from episodic_curiosity.workdir import DirectoryLock
 
 SMOKE = ["--method=ppo", "--scenario=doom_dense", "--preset=smoke"]
 SMOKE_BATCH, SMOKE_TOTAL = 4 * 64, 4096
@@ -37,7 +39,7 @@ def test_smoke_run_writes_the_run_directory(tmp_path):
     for split in ("train", "valid", "test"):
         split_steps = steps(run / f"reward_{split}.csv")
         assert split_steps and split_steps == sorted(set(split_steps)), split
-    assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
+    assert steps(run / "reward_valid.csv") == [0, 1024, 2048, 3072, 4096]
     assert checkpoint.list_steps(run / "checkpoints")[-1] == SMOKE_TOTAL
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert "steps/s" in result.stderr and "ETA" in result.stderr
@@ -72,7 +74,7 @@ def test_sigkill_after_a_checkpoint_then_rerun_resumes_without_duplicates(tmp_pa
     for split in ("train", "valid", "test"):
         split_steps = steps(run / f"reward_{split}.csv")
         assert split_steps == sorted(set(split_steps)), split
-    assert steps(run / "reward_valid.csv") == [1024, 2048, 3072, 4096]
+    assert steps(run / "reward_valid.csv") == [0, 1024, 2048, 3072, 4096]
 
 
 def assert_one_line_error(result, *needles):
@@ -90,7 +92,12 @@ def assert_one_line_error(result, *needles):
     (["--method=ppo", "--gin_bindings=NoSuchThing.x = 3"], ["NoSuchThing"]),
     (["--method=ppo", "--preset=huge"], ["huge", "smoke"]),
     (["--method=ppo", "--no_such_flag=1"], ["no_such_flag"]),
-])
+    # Numeric gin parameters: checked before the run directory exists.
+    (["--method=ppo", "--gin_bindings=PPOConfig.num_envs = 0"], ["PPOConfig.num_envs = 0", ">= 1"]),
+    (["--method=ppo_plus_ec", "--gin_bindings=generate.valid_fraction = 0.0"],
+     ["generate.valid_fraction"]),
+    (["--method=ppo", "--run_number=99999"], ["--run_number", "99999"]),
+])  # every numeric rule, in-process: tests/test_validation.py
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needles):
     assert_one_line_error(run_launcher(*args, f"--workdir={tmp_path}"), *needles)
     assert not any(tmp_path.iterdir())
@@ -137,3 +144,63 @@ def test_checkpoint_with_wrong_weights_is_refused(tmp_path):
     _refused_checkpoint(tmp_path, {"policy.weight": torch.zeros(2, 2)},
                         {"scenario": "doom_dense", "obs_shape": [84, 84, 3], "num_actions": 5},
                         "does not fit")
+
+
+def test_numeric_error_on_an_existing_run_touches_nothing(tmp_path):
+    _prepared_run(tmp_path)
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}",
+                                       "--gin_bindings=PPOConfig.num_envs = 0"), "num_envs")
+    assert snapshot(tmp_path) == before
+
+
+def _wait_for(predicate, what, proc=None, timeout=300):
+    deadline = time.time() + timeout  # a hang guard only
+    while not predicate():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        assert proc is None or proc.poll() is None, f"launcher exited while waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_second_launcher_on_a_run_directory_is_refused_and_the_first_keeps_all_rows(tmp_path):
+    basic = ["--method=ppo", "--scenario=doom_basic", "--preset=smoke",
+             "--gin_bindings=train_policy.total_steps = 1024"]
+    run = tmp_path / "ppo" / "doom_basic" / "run_number_0"
+    first = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"), *basic,
+                              f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: (run / "progress.csv").is_file() and steps(run / "progress.csv"),
+                  "the first launcher's first row", first)
+        # Frozen while the second one tries: the first is certainly mid-run, holding the lock.
+        os.kill(first.pid, signal.SIGSTOP)
+        before = snapshot(run)
+        second = run_launcher(*basic, f"--workdir={tmp_path}")
+        assert_one_line_error(second, "in use by process", str(first.pid))
+        assert snapshot(run) == before  # the refused launcher touched nothing
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    _, stderr = first.communicate(timeout=600)
+    assert first.returncode == 0, stderr[-3000:]
+    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, 1024 + 1, SMOKE_BATCH))
+    assert (run / "log.txt").read_text().count("starting doom_basic") == 1
+    assert len(list((run / "tensorboard").glob("events.out.tfevents.*"))) == 1
+    assert not (run / ".lock").exists()  # let go at the end
+
+
+def test_a_sigkilled_holder_leaves_no_stale_lock(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from episodic_curiosity.workdir import "
+         "DirectoryLock; DirectoryLock(sys.argv[1]).acquire(); print('held', flush=True); "
+         "time.sleep(600)", str(tmp_path)], stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(UsageError, match=f"in use by process {holder.pid}"):
+        DirectoryLock(tmp_path).acquire()
+    holder.kill()  # SIGKILL: no cleanup runs, the lock file stays behind
+    holder.wait()
+    assert (tmp_path / ".lock").exists()
+    with DirectoryLock(tmp_path) as lock:  # free at once: the kernel dropped the flock
+        assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
+        assert lock.path.exists()
+    assert not (tmp_path / ".lock").exists()

@@ -16,7 +16,7 @@ MAZES = ["sparse", "verysparse", "noreward", "norewardnofire", "sparseplusdoors"
 
 def test_layouts_are_deterministic_and_connected():
     a, b = maze_layout.generate(7), maze_layout.generate(7)
-    assert np.array_equal(a.grid, b.grid) and a.grid.shape == (11, 17)
+    assert np.array_equal(a.grid, b.grid) and a.grid.shape == (17, 17)
     assert not np.array_equal(a.grid, maze_layout.generate(8).grid)
     dist = a.distances(a.floor_cells[0])
     assert all(dist[c] >= 0 for c in a.floor_cells)  # one connected maze
@@ -24,6 +24,22 @@ def test_layouts_are_deterministic_and_connected():
     path = a.path(spawn, goal)
     assert path[0] == spawn and path[-1] == goal and len(path) == a.distances(spawn)[goal] + 1
     assert all(abs(p[0] - q[0]) + abs(p[1] - q[1]) == 1 for p, q in zip(path, path[1:]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_large_levels_have_dmlab_size_rooms_and_spawns(seed):
+    """explore_goal_locations_large: 17 x 17, up to 9 rooms of exactly 3 x 3 cells, 5 spawn
+    points per room (factory default), no extra connections (a perfect maze between rooms)."""
+    layout = maze_layout.generate(seed)
+    assert layout.grid.shape == (17, 17)
+    letters = layout.room_letters()
+    assert 6 <= len(letters) <= 9
+    for letter in letters:
+        rows, cols = zip(*layout.room_cells(letter))
+        assert (max(rows) - min(rows) + 1, max(cols) - min(cols) + 1) == (3, 3)
+        assert sum(layout.grid[c] == "P" for c in layout.room_cells(letter)) == 5
+    assert maze_layout.LARGE["extra_connection_probability"] == 0.0
+    assert maze_tasks.GoalTask.maze is maze_layout.LARGE
 
 
 def test_episode_seeds_of_different_splits_never_meet():
@@ -156,6 +172,27 @@ def test_good_objects_pay_and_bad_objects_cost():
     env.close()
 
 
+def test_dense2_is_dmlabs_ten_good_ten_bad_and_ends_after_ten_pickups():
+    env = _raw("dense2")
+    kinds = [i.color for i in env.plan.items]
+    assert kinds.count("good") == 10 and kinds.count("bad") == 10
+    env._pickups = 9  # the tenth pickup ends the episode
+    start = env._info()["agent_cell"]
+    present = [e.item for e in env.entities if hasattr(e, "item")]
+    paths = [env.layout.path(start, item.cell, [i.cell for i in present if i is not item])
+             for item in present]
+    _, terminated = _walk(env, min((p for p in paths if p), key=len))
+    assert terminated
+    env.close()
+
+
+def test_dense1_lock_chains_have_one_to_three_locks():
+    layout = maze_layout.generate(3, has_doors=True, **maze_layout.ROOMS)
+    colours = {len({i.color for i in maze_tasks.KeysDoorsTask().plan(
+        layout, np.random.default_rng(s)).items if i.kind == "key"}) for s in range(40)}
+    assert colours <= {1, 2, 3} and len(colours) >= 2
+
+
 @pytest.mark.parametrize("scenario", ["sparse", "dense2"])
 def test_same_seed_same_frames_and_a_turn_changes_the_view(scenario):
     runs = []
@@ -184,5 +221,29 @@ def test_two_mazes_in_one_process_render_their_own_world():
     alone = a.render_obs()
     b.render_obs()
     assert np.array_equal(a.render_obs(), alone)
+    a.close()
+    b.close()
+
+
+def _same_maze(a, b):
+    return a.layout.grid.shape == b.layout.grid.shape and np.array_equal(a.layout.grid,
+                                                                          b.layout.grid)
+
+
+def test_reset_with_a_seed_picks_the_maze_the_gymnasium_way():
+    """reset(seed=s) fixes the maze and the ones after it, whatever the env's level seed; a new
+    maze every episode still holds, before and after."""
+    a, b = _raw("sparse", 0), _raw("sparse", 1)
+    a.reset(seed=7)
+    b.reset(seed=7)
+    assert _same_maze(a, b)  # two envs, one seed: one maze
+    first, spawn = a.layout.grid.copy(), a.agent.pos.copy()
+    a.reset()
+    b.reset()
+    assert _same_maze(a, b) and not np.array_equal(a.layout.grid, first)  # the same sequence
+    a.reset(seed=7)
+    assert np.array_equal(a.layout.grid, first) and np.allclose(a.agent.pos, spawn)  # again
+    b.reset(seed=8)
+    assert not _same_maze(a, b)  # another seed, another maze
     a.close()
     b.close()

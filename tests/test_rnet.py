@@ -1,3 +1,6 @@
+import re
+
+import numpy as np
 import pytest
 import torch
 
@@ -40,8 +43,24 @@ def test_load_errors_are_one_line(tmp_path):
     state = torch.load(tmp_path / "r_network.pt", weights_only=False)
     state["config"]["width"] = 16  # weights of width 8 under a width-16 config: wrong shapes
     torch.save(state, tmp_path / "r_network.pt")
-    with pytest.raises(UsageError, match="cannot be loaded"):
+    with pytest.raises(UsageError, match="cannot be loaded") as error:
         load_rnet(tmp_path, "cpu")
+    # The parameter and both shapes survive, whole (the message used to be cut mid-token).
+    assert re.search(r"size mismatch for embedding\.\S+: checkpoint torch\.Size\(\[\d+(, \d+)*\]\), "
+                     r"this model torch\.Size\(\[\d+(, \d+)*\]\) \(and \d+ more\)", str(error.value))
     (tmp_path / "r_network.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(UsageError, match="cannot be loaded"):
         load_rnet(tmp_path, "cpu")
+
+
+def test_a_new_generation_drops_the_shards_of_an_unfinished_one(tmp_path):
+    from episodic_curiosity.rnet import data
+    stale = tmp_path / "train" / "shard_00042.npy"  # from a killed run with other settings
+    stale.parent.mkdir()
+    np.save(stale, np.zeros((3, 84, 84, 3), np.uint8))
+    np.save(tmp_path / "train" / "shard_00042.lengths.npy", np.array([3]))
+    counts = data.generate(tmp_path, "doom_basic", total_steps=320, num_envs=2, num_workers=0,
+                           shard_steps=1000, valid_fraction=0.5)
+    assert not stale.exists() and data.is_complete(tmp_path)
+    frames = data.Frames(tmp_path / "train")
+    assert len(frames) == counts["train"]["frames"]

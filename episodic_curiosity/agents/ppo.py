@@ -10,6 +10,9 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
+from episodic_curiosity import validation
+from episodic_curiosity.errors import UsageError
+
 
 @gin.configurable
 @dataclasses.dataclass
@@ -29,6 +32,21 @@ class PPOConfig:
     max_grad_norm: float = 0.5  # global gradient-norm clip
     adam_eps: float = 1e-5  # Adam epsilon (baselines / CleanRL)
     norm_adv: bool = True  # normalise advantages per minibatch
+
+    def __post_init__(self):
+        """A bad binding is one UsageError here, before any run directory is written."""
+        for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs"):
+            validation.integer(f"PPOConfig.{name}", getattr(self, name), 1)
+        for name in ("gamma", "gae_lambda"):
+            validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0, 1.0)
+        for name in ("learning_rate", "clip_coef", "max_grad_norm", "adam_eps"):
+            validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0, low_open=True)
+        for name in ("ent_coef", "vf_coef"):
+            validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0)
+        if self.num_minibatches > self.batch_size:
+            raise UsageError(
+                f"PPOConfig.num_minibatches = {self.num_minibatches} is more than the batch of "
+                f"{self.batch_size} samples (num_envs x num_steps); lower it")
 
     @property
     def batch_size(self):

@@ -18,6 +18,7 @@ class Rollout:
     """[T, N] buffers for one PPO update; dones[t] marks that obs[t] begins a new episode."""
 
     def __init__(self, num_steps, num_envs, obs_shape, device):
+        self.num_steps, self.num_envs = num_steps, num_envs
         self.obs = torch.zeros((num_steps, num_envs) + tuple(obs_shape), dtype=torch.uint8,
                                device=device)
         shape = (num_steps, num_envs)

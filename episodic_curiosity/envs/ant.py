@@ -96,7 +96,7 @@ class AntEnv(gym.Env):
     give the same episode.
     """
 
-    metadata = {"render_modes": ["rgb_array"]}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 5}  # one 0.2 s gait cycle per step
 
     def __init__(self, seed: int, size: int = 84, episode_steps: int = 250):
         self._rng = np.random.default_rng(seed)

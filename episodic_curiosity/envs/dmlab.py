@@ -86,7 +86,7 @@ class DmLabEnv(gym.Env):
     `is_running()` turning False is reported as `truncated`.
     """
 
-    metadata = {"render_modes": ["rgb_array"]}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 15}  # 60 fps, action repeat 4
 
     def __init__(self, level: Level, seed: int, size: int = 84, renderer: str = "software"):
         import deepmind_lab  # only here: the module is optional

@@ -33,6 +33,7 @@ class DoomEnv(gym.Env):
         self._game.init()
         self._start_xy = start_xy
         self._frame_skip = frame_skip
+        self.metadata = {**self.metadata, "render_fps": 35 / frame_skip}  # Doom runs 35 tics/s
         # One button per discrete action, as in the ICM MyWayHome experiments.
         num_buttons = self._game.get_available_buttons_size()
         self._actions = np.eye(num_buttons, dtype=np.int32).tolist()

@@ -30,11 +30,21 @@ from episodic_curiosity.envs.maze_tasks import Item  # noqa: E402
 CELL_METERS = 2.0
 FORWARD_CELLS = 0.2  # DMLab: ~21 of 100 units per 4-frame step
 TURN_DEGREES = 20.0
-FIELD_OF_VIEW = 90.0  # DMLab's; MiniWorld's 60 shows little more than the nearest wall
-_PARAMS = DEFAULT_PARAMS.no_random()
-_PARAMS.set("forward_step", FORWARD_CELLS * CELL_METERS)
-_PARAMS.set("turn_step", TURN_DEGREES)
-_PARAMS.set("cam_fov_y", FIELD_OF_VIEW)  # the agent reads it from the parameters at reset
+FIELD_OF_VIEW = 90.0  # DMLab's, horizontal; MiniWorld's 60 shows little more than the nearest wall
+FRAME_SHAPE = (120, 160)  # (height, width): DMLab's view, which the R-network sees; the policy
+# gets it resized to 84x84 by the wrappers, as DMLab frames are.
+
+
+def _params(frame_shape):
+    """MiniWorld parameters; its field of view is vertical: derived from the horizontal 90."""
+    height, width = frame_shape
+    params = DEFAULT_PARAMS.no_random()
+    params.set("forward_step", FORWARD_CELLS * CELL_METERS)
+    params.set("turn_step", TURN_DEGREES)
+    vertical = 2 * math.degrees(math.atan(math.tan(math.radians(FIELD_OF_VIEW / 2)) * height
+                                          / width))
+    params.set("cam_fov_y", vertical)  # the agent reads it from the parameters at reset
+    return params
 
 # The original's DMLab action set: (forward, strafe right, turn left) per agent step.
 ACTIONS = (
@@ -51,8 +61,8 @@ _FLOOR_TEXTURES = ("floor_tiles_bw", "concrete_tiles", "asphalt", "wood", "grass
 class _Framebuffer:
     """An 8-bit RGB colour + depth offscreen target read back with one glReadPixels."""
 
-    def __init__(self, size: int):
-        self.width = self.height = size
+    def __init__(self, height: int, width: int):
+        self.width, self.height = width, height
         self.fbo = gl.GLuint(0)
         gl.glGenFramebuffers(1, ctypes.byref(self.fbo))
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.fbo)
@@ -61,13 +71,13 @@ class _Framebuffer:
             buffer = gl.GLuint(0)
             gl.glGenRenderbuffers(1, ctypes.byref(buffer))
             gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, buffer)
-            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, storage, size, size)
+            gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, storage, width, height)
             gl.glFramebufferRenderbuffer(gl.GL_FRAMEBUFFER, attachment, gl.GL_RENDERBUFFER, buffer)
         status = gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER)
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise RuntimeError(f"offscreen framebuffer incomplete (status {status:#x})")
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
-        self._pixels = np.zeros((size, size, 3), np.uint8)
+        self._pixels = np.zeros((height, width, 3), np.uint8)
 
     def bind(self):
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.fbo)
@@ -104,17 +114,26 @@ class MazeEnv(miniworld.MiniWorldEnv):
 
     `info["agent_xy"]` is the agent's position in maze cells (x = column, y = row), so coverage
     counts maze cells; `info["agent_cell"]` the (row, col) it stands on.
+
+    Seeding: by default episode k's maze comes from (level seed, k), which keeps the seed splits
+    disjoint. `reset(seed=s)`, as in gymnasium, restarts the sequence from s: that reset's maze
+    and every later one follow from (s, k), so the same seed gives the same mazes in any env.
     """
 
-    def __init__(self, task, seed: int, episode_steps: int, fire: bool = True, size: int = 84):
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 15}  # DMLab: 60 fps, action repeat 4
+
+    def __init__(self, task, seed: int, episode_steps: int, fire: bool = True,
+                 frame_shape: tuple = FRAME_SHAPE):
+        """frame_shape: (height, width) rendered; (84, 84) renders the policy's frame directly."""
         self._task, self._level_seed, self._episode = task, seed, -1
-        self._size = size
+        self._explicit_seed = None  # the last reset(seed=...), which replaces the level seed
         self._list_id = self._items_list_id = None
         self._items_dirty = True
+        height, width = frame_shape
         with contextlib.redirect_stdout(io.StringIO()):  # MiniWorld prints its MSAA fallback
-            super().__init__(max_episode_steps=episode_steps, obs_width=size, obs_height=size,
-                             window_width=168, window_height=168, params=_PARAMS)
-        self.obs_fb = _Framebuffer(size)
+            super().__init__(max_episode_steps=episode_steps, obs_width=width, obs_height=height,
+                             window_width=168, window_height=168, params=_params(frame_shape))
+        self.obs_fb = _Framebuffer(height, width)
         self._episode = -1  # the base class reset once already: count from zero again
         self.action_space = spaces.Discrete(len(ACTIONS) if fire else len(ACTIONS) - 1)
 
@@ -122,11 +141,15 @@ class MazeEnv(miniworld.MiniWorldEnv):
 
     def _gen_world(self):
         self._episode += 1
-        seed = splits.episode_seed(self._level_seed, self._episode)
+        if self._explicit_seed is None:
+            seed = splits.episode_seed(self._level_seed, self._episode)
+        else:
+            seed = splits.seeded_episode_seed(self._explicit_seed, self._episode)
         self._rng = np.random.default_rng(seed)
-        self.layout = maze_layout.generate(seed, has_doors=self._task.has_doors)
+        self.layout = maze_layout.generate(seed, has_doors=self._task.has_doors,
+                                           **self._task.maze)
         self.plan = self._task.plan(self.layout, self._rng)
-        self._keys, self._done = set(), False
+        self._keys, self._done, self._pickups = set(), False, 0
         walls = self._rng.permutation(len(_WALL_TEXTURES))
         room_texture = {letter: _WALL_TEXTURES[walls[i % len(walls)]]
                         for i, letter in enumerate(["."] + self.layout.room_letters())}
@@ -188,7 +211,7 @@ class MazeEnv(miniworld.MiniWorldEnv):
         return None
 
     def _touch(self) -> float:
-        reward, took_object = 0.0, False
+        reward = 0.0
         for ent in list(self.entities):
             item = getattr(ent, "item", None)
             if item is None:
@@ -212,19 +235,18 @@ class MazeEnv(miniworld.MiniWorldEnv):
                 continue  # the goal stays where it is
             else:
                 reward += item.reward
-                took_object = True
+                self._pickups += 1
+                if self._pickups >= getattr(self._task, "pickups_to_end", math.inf):
+                    self._done = True
             self.entities.remove(ent)
             self._items_dirty = True
-        if took_object and not any(getattr(e, "item", None) is not None and e.item.kind == "object"
-                   and e.item.reward > 0 for e in self.entities):
-            left = [e.item for e in self.entities if getattr(e, "item", None) is not None]
-            for item in self._task.refill(self.layout, self._rng, left):
-                self._add_item(item)
         return reward
 
     # --- gymnasium ----------------------------------------------------------------------------
 
     def reset(self, *, seed=None, options=None):
+        if seed is not None:
+            self._explicit_seed, self._episode = seed, -1
         obs, _ = super().reset(seed=seed, options=options)
         return obs, self._info()
 

@@ -16,8 +16,19 @@ WALL = "*"
 DOOR_TOKENS = ("H", "I")
 _STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
-# DMLab's explore_*_large levels: an 11 x 17 maze with up to 4 rooms of 3..5 cells a side.
-LARGE = dict(height=11, width=17, max_rooms=4, room_min_size=3, room_max_size=5)
+# DMLab's explore_goal_locations_large / explore_obstructed_goals_large (dmlab30 level scripts):
+# mazeHeight 17, mazeWidth 17, roomCount 9, roomMaxSize 3, objectCount 5, and the defaults of
+# factories/explore/factory.lua: roomMinSize 3, spawnCount 5, extraConnectionProbability 0.
+LARGE = dict(height=17, width=17, max_rooms=9, room_min_size=3, room_max_size=3,
+             spawns_per_room=5, objects_per_room=5, extra_connection_probability=0.0)
+# explore_goal_locations_small: the factory's defaults (mazeHeight/Width 11, roomCount 4, rooms
+# 3..5, objectCount 4, spawnCount 5). The scaled-down Table-1 scenarios (*_small) use it.
+SMALL = dict(height=11, width=11, max_rooms=4, room_min_size=3, room_max_size=5,
+             spawns_per_room=5, objects_per_room=4, extra_connection_probability=0.0)
+# dense1 / dense2 (rooms_keys_doors_puzzle, rooms_collect_good_objects) are built by DMLab from
+# their own generators and a fixed map, not from this factory; ours are labmaze mazes of this size.
+ROOMS = dict(height=11, width=17, max_rooms=4, room_min_size=3, room_max_size=5,
+             spawns_per_room=1, objects_per_room=1, extra_connection_probability=0.05)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,9 +99,8 @@ class MazeLayout:
 
 
 def generate(seed: int, has_doors: bool = False, **size) -> MazeLayout:
-    """The maze of one episode; the same seed gives the same maze."""
-    maze = labmaze.RandomMaze(**(size or LARGE), has_doors=has_doors, spawns_per_room=1,
-                              objects_per_room=1, extra_connection_probability=0.05,
-                              random_seed=seed)
+    """The maze of one episode (LARGE unless `size` says otherwise); the same seed gives the
+    same maze."""
+    maze = labmaze.RandomMaze(**(size or LARGE), has_doors=has_doors, random_seed=seed)
     return MazeLayout(grid=np.array(maze.entity_layer, dtype="<U1"),
                       rooms=np.array(maze.variations_layer, dtype="<U1"))

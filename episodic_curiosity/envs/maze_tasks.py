@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from episodic_curiosity.envs.maze_layout import MazeLayout
+from episodic_curiosity.envs.maze_layout import LARGE, ROOMS, MazeLayout
 
 _KEY_COLORS = ("blue", "yellow", "purple")
 
@@ -37,9 +37,11 @@ class GoalTask:
     """
 
     goal_ends_episode = False
+    maze = LARGE
 
     def __init__(self, goal_reward: float = 10.0, min_goal_distance: int = 0,
-                 blocked_door_fraction: float = 0.0):
+                 blocked_door_fraction: float = 0.0, maze: dict = LARGE):
+        self.maze = maze  # labmaze size arguments (maze_layout.LARGE / SMALL)
         self.goal_reward = goal_reward
         self.min_goal_distance = min_goal_distance
         self.blocked_door_fraction = blocked_door_fraction
@@ -65,25 +67,24 @@ class GoalTask:
         items += [Item("door", d) for d in blocked]
         return Plan(items, spawns)
 
-    def refill(self, layout, rng, items):
-        return []
-
 
 class KeysDoorsTask:
     """rooms_keys_doors_puzzle: coloured doors seal the goal's room; their key lies elsewhere.
 
-    A chain of up to `num_locks` locks: the goal room's doors need key 1, and key 1 lies in a
-    room whose doors need key 2, and so on; the last key is reachable from the spawn. Keys and
+    A chain of 1..`max_locks` locks drawn per episode (DMLab's keys_doors coreSequenceLength
+    {1, 3}): the goal room's doors need key 1, and key 1 lies in a room whose doors need key 2,
+    and so on; the last key is reachable from the spawn. Keys and
     opened doors pay small rewards, the goal a large one and ends the episode.
     """
 
     goal_ends_episode = True
     has_doors = True
+    maze = ROOMS
 
     def __init__(self, goal_reward: float = 10.0, key_reward: float = 1.0,
-                 door_reward: float = 1.0, num_locks: int = 2):
+                 door_reward: float = 1.0, max_locks: int = 3):
         self.goal_reward, self.key_reward, self.door_reward = goal_reward, key_reward, door_reward
-        self.num_locks = num_locks
+        self.max_locks = max_locks
 
     def plan(self, layout: MazeLayout, rng: np.random.Generator) -> Plan:
         spawn_pool = layout.cells("P")
@@ -95,7 +96,7 @@ class KeysDoorsTask:
         goal = _pick(rng, layout.room_cells(goal_room))
         items, locked, sealed = [Item("goal", goal, self.goal_reward)], [], {goal_room}
         target_room = goal_room
-        for color in _KEY_COLORS[:self.num_locks]:
+        for color in _KEY_COLORS[:int(rng.integers(1, self.max_locks + 1))]:
             doors = [d for d in layout.doors_of_room(target_room) if d not in locked]
             trial = locked + doors
             free = self._reachable(layout, spawn_pool, trial, sealed)
@@ -125,35 +126,29 @@ class KeysDoorsTask:
         return sorted(c for c in cells if layout.rooms[c] not in sealed and c not in locked
                       and layout.grid[c] not in ("H", "I"))
 
-    def refill(self, layout, rng, items):
-        return []
-
 
 class GoodBadObjectsTask:
-    """rooms_collect_good_objects: good objects pay +1, bad ones -1; all refill once the good
-    ones are gone, so reward stays dense for the whole fixed-length episode."""
+    """rooms_collect_good_objects: 10 good objects (+1) and 10 bad ones (-1) spread over the
+    maze; the episode ends when 10 objects have been picked up, or at the time limit (DMLab's
+    collect_good_objects_factory). No refill."""
 
     goal_ends_episode = False
     has_doors = False
+    maze = ROOMS
 
-    def __init__(self, good_reward: float = 1.0, bad_reward: float = -1.0, per_room: int = 2):
-        self.good_reward, self.bad_reward, self.per_room = good_reward, bad_reward, per_room
+    def __init__(self, good_reward: float = 1.0, bad_reward: float = -1.0, per_kind: int = 10,
+                 pickups_to_end: int = 10):
+        self.good_reward, self.bad_reward, self.per_kind = good_reward, bad_reward, per_kind
+        self.pickups_to_end = pickups_to_end
 
     def plan(self, layout: MazeLayout, rng: np.random.Generator) -> Plan:
-        return Plan(self.refill(layout, rng, []), layout.cells("P"))
-
-    def refill(self, layout, rng, items):
-        taken = {item.cell for item in items} | set(layout.cells("P"))  # not under a spawn
-        placed = []
-        for room in layout.room_letters():
-            free = [c for c in layout.room_cells(room) if c not in taken]
-            chosen = rng.permutation(len(free))[:2 * self.per_room]
-            for i, index in enumerate(chosen.tolist()):
-                good = i % 2 == 0
-                placed.append(Item("object", free[index],
-                                   self.good_reward if good else self.bad_reward,
-                                   "good" if good else "bad"))
-        return placed
+        spawns = layout.cells("P")
+        free = [c for c in layout.floor_cells if c not in set(spawns)
+                and layout.grid[c] not in ("H", "I")]
+        chosen = rng.permutation(len(free))[:2 * self.per_kind].tolist()
+        items = [Item("object", free[index], self.good_reward if i % 2 == 0 else self.bad_reward,
+                      "good" if i % 2 == 0 else "bad") for i, index in enumerate(chosen)]
+        return Plan(items, spawns)
 
 
 def _pick(rng, cells):

@@ -80,7 +80,7 @@ class MiniGridTask(gym.Env):
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
         self._env = make_raw()
-        self._seed, self._view, self._episode = seed, view, 0
+        self._seed, self._view, self._episode, self._reset_seed = seed, view, 0, None
         self._bucket = splits.split_of(seed).value
         self.action_space = gym.spaces.Discrete(self._env.action_space.n)
         shape = (7, 7, 3) if view == "symbolic" else (7 * TILE_PIXELS, 7 * TILE_PIXELS, 3)
@@ -103,11 +103,15 @@ class MiniGridTask(gym.Env):
         return np.asarray(view, np.uint8), info
 
     def reset(self, *, seed=None, options=None):
+        """A new layout of this env's split; `reset(seed=s)` restarts a reproducible sequence."""
         super().reset(seed=seed)
         if seed is not None:
-            self._seed, self._episode = seed, 0
-            self._bucket = splits.split_of(seed).value
-        draws = np.random.default_rng(splits.episode_seed(self._seed, self._episode))
+            self._reset_seed, self._episode = seed, 0
+        if self._reset_seed is None:
+            episode_seed = splits.episode_seed(self._seed, self._episode)
+        else:
+            episode_seed = splits.seeded_episode_seed(self._reset_seed, self._episode)
+        draws = np.random.default_rng(episode_seed)
         self._episode += 1
         for _ in range(_MAX_LAYOUT_DRAWS):
             obs, _ = self._env.reset(seed=int(draws.integers(2 ** 31)))

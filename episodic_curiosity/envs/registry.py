@@ -1,12 +1,17 @@
-"""Scenario name -> environment factory, the only way the rest of the project builds an env."""
+"""Scenario name -> environment factory, the only way the rest of the project builds an env.
+
+Every scenario is also a gymnasium id, `EpisodicCuriosity/<name>-v0`, so its envs carry a `spec`
+(gymnasium's checker and `spec.make()` need one) and `gym.make` builds them for other libraries.
+"""
 
 import dataclasses
 import functools
 from typing import Callable
 
+import gin
 import gymnasium as gym
 
-from episodic_curiosity.envs import dmlab, doom, maze_tasks, wrappers
+from episodic_curiosity.envs import dmlab, doom, maze_layout, maze_tasks, wrappers
 from episodic_curiosity.envs.splits import Split, level_seed
 from episodic_curiosity.errors import UsageError, not_one_of
 
@@ -19,7 +24,17 @@ class Scenario:
     episode_steps: int  # agent steps (after action repeat) before the time limit
     description: str
     build: Callable[[int], gym.Env]  # level seed -> raw env (wrappers are added by make_env)
-    cell_size: float  # map units per coverage-grid cell
+    # The grid oracle's cell in the scenario's map units (envs/coverage.py): 30 DMLab units in
+    # the original, 0.3 of a maze cell. It defines the oracle reward, the grid-oracle bonus and
+    # the coverage statistic.
+    oracle_cell: float
+    # "task": the env's reward is the task's. "oracle": the reward IS the grid oracle's (+1 per
+    # new oracle cell), as the original's no-reward scenarios report it; the learner sees it
+    # x0 there (gin/scenarios/<name>.gin: train_policy.reward_scale = 0).
+    metric: str = "task"
+    # The engine's full-resolution frame (height, width, channels) before the policy's resize:
+    # what the R-network sees by default (the paper's 120x160 DMLab view).
+    raw_shape: tuple = (120, 160, 3)
     # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
     # but `get` refuses it with this one-line message.
     unavailable: Callable[[], str | None] = lambda: None
@@ -37,8 +52,18 @@ class Scenario:
 _SCENARIOS: dict[str, Scenario] = {}
 
 
+GYM_NAMESPACE = "EpisodicCuriosity"
+
+
+def gym_id(name: str) -> str:
+    return f"{GYM_NAMESPACE}/{name}-v0"
+
+
 def register(scenario: Scenario) -> None:
     _SCENARIOS[scenario.name] = scenario
+    gym.register(id=gym_id(scenario.name), entry_point=build_env,
+                 kwargs={"scenario": scenario.name}, nondeterministic=False,
+                 order_enforce=False, disable_env_checker=True)
 
 
 def names(available_only: bool = False) -> list[str]:
@@ -60,26 +85,52 @@ def get(name: str) -> Scenario:
     return _SCENARIOS[name]
 
 
-def make_env(name: str, split: Split, index: int, obs_size: int = 84) -> gym.Env:
-    """The `index`-th env of `split` for a scenario, wrapped: resize (pixels) -> statistics."""
-    scenario = get(name)
-    env = scenario.build(level_seed(split, index))
-    if not scenario.symbolic:
-        env = wrappers.ResizeObservation(env, obs_size)
-    return wrappers.EpisodeStatistics(env, scenario.cell_size)
+def make_env(name: str, split: Split, index: int, obs_size: int = 84,
+             keep_raw_obs: bool = False) -> gym.Env:
+    """The `index`-th env of `split` for a scenario, through gymnasium's registry (a spec)."""
+    get(name)  # a UsageError for an unknown or unavailable scenario, before gymnasium's lookup
+    return gym.make(gym_id(name), split=split.name, index=index, obs_size=obs_size,
+                    keep_raw_obs=keep_raw_obs)
 
 
-def env_factories(name: str, split: Split, indices, obs_size: int = 84):
-    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs."""
+def build_env(scenario: str, split: str = "TEST", index: int = 0, obs_size: int = 84,
+              keep_raw_obs: bool = False, render_mode: str | None = None) -> gym.Env:
+    """gymnasium's entry point of every scenario, wrapped: resize -> (oracle reward) -> episode
+    statistics.
+
+    keep_raw_obs: also return the full-resolution frame as `info["raw_obs"]`.
+    """
+    spec = get(scenario)
+    env = spec.build(level_seed(Split[split], index))
+    env.render_mode = render_mode
+    if not spec.symbolic:  # MiniGrid's symbolic view is not an image: no resize
+        env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
+    if spec.metric == "oracle":
+        env = wrappers.OracleReward(env, spec.oracle_cell)
+    return wrappers.EpisodeStatistics(env, spec.oracle_cell)
+
+
+@gin.configurable(allowlist=["keep_raw_obs"])
+def env_factories(name: str, split: Split, indices, obs_size: int = 84,
+                  keep_raw_obs: bool = False):
+    """Picklable zero-argument factories, one per env index, for vectorised (subprocess) envs.
+
+    keep_raw_obs (gin): every step's info carries the frame before the resize, `raw_obs`
+    (`final_raw_obs` for the last frame of an auto-reset episode); EC's R-network embeds it.
+    """
     get(name)  # fail fast in the parent, not in a worker
-    return [functools.partial(make_env, name, split, i, obs_size) for i in indices]
+    return [functools.partial(make_env, name, split, i, obs_size, keep_raw_obs)
+            for i in indices]
 
 
 # VizDoom: 4 tics per step (action repeat 4); 2100 tics = 525 agent steps for MyWayHome.
+# Oracle cell: the original's 30 DMLab units are ~1.4 agent steps (21 units a step); the VizDoom
+# player covers ~24 units a step at full speed, so 32 units (~1.3 steps).
+DOOM_ORACLE_CELL = 32.0
 register(Scenario(
     name="doom_dense", engine="vizdoom", num_actions=5, episode_steps=525,
     description="MyWayHome, random spawn in one of 17 rooms, +1 at the vest (ICM's 'dense')",
-    build=functools.partial(doom.DoomEnv, "my_way_home.cfg"), cell_size=64.0))
+    build=functools.partial(doom.DoomEnv, "my_way_home.cfg"), oracle_cell=DOOM_ORACLE_CELL))
 # ICM's sparse variants start in fixed rooms far from the vest (their WADs are not shipped).
 # Rooms picked by walking distance to the vest, measured as 16-unit cells over 250 random
 # episodes: the farthest spawn room is 87 cells away, the sparse one 71 (ICM: 270 vs 350 steps).
@@ -90,11 +141,11 @@ for _name, _start, _where in (("doom_sparse", DOOM_SPARSE_START, "a fixed room f
         name=_name, engine="vizdoom", num_actions=5, episode_steps=525,
         description=f"MyWayHome, start in {_where} the vest (ICM's '{_name[5:]}')",
         build=functools.partial(doom.DoomEnv, "my_way_home.cfg", start_xy=_start),
-        cell_size=64.0))
+        oracle_cell=DOOM_ORACLE_CELL))
 register(Scenario(
     name="doom_basic", engine="vizdoom", num_actions=3, episode_steps=75,
     description="Basic: shoot the monster in front (quick learning check, not an exploration task)",
-    build=functools.partial(doom.DoomEnv, "basic.cfg"), cell_size=64.0))
+    build=functools.partial(doom.DoomEnv, "basic.cfg"), oracle_cell=DOOM_ORACLE_CELL))
 
 
 def _maze(task_factory, episode_steps: int, fire: bool = True):
@@ -114,21 +165,34 @@ _MAZES = (
     ("verysparse", functools.partial(maze_tasks.GoalTask, min_goal_distance=10), _LARGE_STEPS,
      True, "as sparse, with the goal at least 10 maze cells from every spawn"),
     ("noreward", functools.partial(maze_tasks.GoalTask, goal_reward=0.0), _LARGE_STEPS, True,
-     "as sparse, task reward removed; metric: maze cells visited"),
+     "as sparse, task reward removed; metric: grid-oracle cells (0.3 maze cell) visited"),
     ("norewardnofire", functools.partial(maze_tasks.GoalTask, goal_reward=0.0), _LARGE_STEPS,
      False, "as noreward, without the fire (no-op) action: 8 actions"),
     ("sparseplusdoors", functools.partial(maze_tasks.GoalTask, blocked_door_fraction=0.5),
      _LARGE_STEPS, True, "explore_obstructed_goals_large: as sparse, about half the doorways "
      "closed for good (a path to the goal always stays open)"),
+    # Table 1 scaled to one machine (gin/presets/table1_small.gin): DMLab's own
+    # explore_goal_locations_small maze (the factory's defaults), episodes of 30 s, not 90 s.
+    ("sparse_small", functools.partial(maze_tasks.GoalTask, maze=maze_layout.SMALL), 450, True,
+     "scaled sparse: explore_goal_locations_small's 11x11 maze, 450-step episodes"),
+    ("noreward_small", functools.partial(maze_tasks.GoalTask, goal_reward=0.0,
+                                         maze=maze_layout.SMALL), 450, True,
+     "scaled noreward: explore_goal_locations_small's 11x11 maze, 450-step episodes; "
+     "metric: grid-oracle cells"),
     ("dense1", maze_tasks.KeysDoorsTask, 900, True,
-     "rooms_keys_doors_puzzle: keys (+1) open doors of their colour (+1) to the goal (+10, ends)"),
+     "rooms_keys_doors_puzzle: a chain of 1-3 keys (+1) opening doors of their colour (+1) to "
+     "the goal (+10, ends)"),
     ("dense2", maze_tasks.GoodBadObjectsTask, 900, True,
-     "rooms_collect_good_objects: good objects +1, bad ones -1, refilled when the good run out"),
+     "rooms_collect_good_objects: 10 good objects +1, 10 bad -1; ends after 10 pickups"),
 )
+# agent_xy is in maze cells (100 DMLab units): the original's 30-unit oracle cell is 0.3 of one.
+MAZE_ORACLE_CELL = 0.3
+NO_REWARD = ("noreward", "norewardnofire", "noreward_small")
 for _name, _task, _steps, _fire, _description in _MAZES:
     register(Scenario(name=_name, engine="miniworld", num_actions=9 if _fire else 8,
                       episode_steps=_steps, description=_description,
-                      build=_maze(_task, _steps, _fire), cell_size=1.0))
+                      build=_maze(_task, _steps, _fire), oracle_cell=MAZE_ORACLE_CELL,
+                      metric="oracle" if _name in NO_REWARD else "task"))
 # MuJoCo: one agent step = one 0.2 s gait cycle; 250 steps = 50 s, the original Ant's 1000 x 0.05 s.
 # Imported on first use: importing mujoco fixes the process's GL backend (MUJOCO_GL), which other
 # engines' processes should not inherit.
@@ -141,7 +205,8 @@ register(Scenario(
     name="ant_noreward", engine="mujoco", num_actions=6, episode_steps=250,
     description="First-person MuJoCo Ant on a random-tiled floor, reward 0; metric: distance "
                 "travelled / 0.5 m cells visited",
-    build=_ant, cell_size=0.5))
+    # The original's Ant oracle: reward_grid_size 5 (MuJoCo units, metres), normalizer 25.
+    build=_ant, oracle_cell=5.0, metric="oracle", raw_shape=(84, 84, 3)))
 
 
 # DeepMind Lab (optional): the paper's original levels; 4 frames per step at 60 fps.
@@ -154,7 +219,8 @@ for _name, _level in dmlab.LEVELS.items():
         description=f"the paper's '{_name}': {_level.level.rsplit('/', 1)[-1]}"
                     + (", task reward x0" if _level.reward_scale == 0 else "")
                     + (", goal >= 10 cells from spawn (minGoalDistance)" if _level.config else ""),
-        build=functools.partial(dmlab.DmLabEnv, _level), cell_size=100.0,
+        build=functools.partial(dmlab.DmLabEnv, _level), oracle_cell=30.0,
+        metric="oracle" if _name in NO_REWARD else "task", raw_shape=(84, 84, 3),
         unavailable=dmlab.unavailable_reason))
 
 
@@ -200,5 +266,6 @@ for _name, _env_id, _kwargs, _steps in _MINIGRID:
             episode_steps=_steps,
             description=f"{_what} ({'symbolic 7x7x3' if _view == 'symbolic' else '84x84 RGB'} "
                         "partial view)",
-            build=_minigrid(_env_id, _kwargs, _view), cell_size=1.0,
+            build=_minigrid(_env_id, _kwargs, _view), oracle_cell=1.0,
+            raw_shape=(7, 7, 3) if _view == "symbolic" else (84, 84, 3),
             symbolic=_view == "symbolic", features=frozenset({"state_key"})))

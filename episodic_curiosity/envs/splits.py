@@ -2,6 +2,8 @@
 
 import enum
 
+import numpy as np
+
 _SEEDS_PER_SPLIT = 1_000_000
 
 
@@ -24,7 +26,7 @@ def split_of(seed: int) -> Split:
     return Split(seed // _SEEDS_PER_SPLIT)
 
 
-_MAX_EPISODE_ENVS = 50_000  # env indices per split that get their own episode seeds
+MAX_EPISODE_ENVS = 50_000  # env indices per split that get their own episode seeds
 _EPISODES_PER_ENV = 10_000  # then an env's episodes repeat (20M steps of 2k-step episodes)
 
 
@@ -35,7 +37,13 @@ def episode_seed(seed: int, episode: int) -> int:
     splits stay disjoint: split, env index and episode are packed into separate ranges.
     """
     split, index = divmod(seed, _SEEDS_PER_SPLIT)
-    if index >= _MAX_EPISODE_ENVS:
-        raise ValueError(f"env index {index} outside [0, {_MAX_EPISODE_ENVS}) for per-episode seeds")
-    per_split = _MAX_EPISODE_ENVS * _EPISODES_PER_ENV
+    if index >= MAX_EPISODE_ENVS:
+        raise ValueError(f"env index {index} outside [0, {MAX_EPISODE_ENVS}) for per-episode seeds")
+    per_split = MAX_EPISODE_ENVS * _EPISODES_PER_ENV
     return split * per_split + index * _EPISODES_PER_ENV + episode % _EPISODES_PER_ENV
+
+
+def seeded_episode_seed(seed: int, episode: int) -> int:
+    """A 31-bit seed for episode `episode` after `reset(seed=seed)`: gymnasium's contract (the same
+    seed, the same episodes) for engines that regenerate the level every episode."""
+    return int(np.random.SeedSequence([seed, episode]).generate_state(1)[0] >> 1)

@@ -2,7 +2,9 @@
 
 Each worker owns a contiguous group of envs, so 12 envs on 2 cores need not mean 12 processes.
 Episodes reset in the same step they end: the returned observation starts the next episode and
-`info["final_obs"]` keeps the last one (PPO bootstraps truncated episodes from it).
+`info["final_obs"]` keeps the last one (PPO bootstraps truncated episodes from it). Likewise
+`info["raw_obs"]`, when the env gives it, belongs to the returned observation and
+`info["final_raw_obs"]` to the last one of the finished episode.
 """
 
 import multiprocessing as mp
@@ -20,6 +22,9 @@ def _step_group(envs, actions):
             obs, reset_info = env.reset()
             info["agent_xy_reset"] = reset_info.get("agent_xy")
             info["state_key_reset"] = reset_info.get("state_key")
+            if "raw_obs" in info:
+                info["final_raw_obs"] = info["raw_obs"]
+                info["raw_obs"] = reset_info["raw_obs"]
         results.append((obs, reward, terminated, truncated, info))
     return results
 

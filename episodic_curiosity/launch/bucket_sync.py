@@ -1,12 +1,18 @@
 """Mirrors one run directory to gs://BUCKET/<prefix>/ and back, safely across preemptions.
 
-Files other than checkpoints are uploaded when their size or crc32c differs from the bucket's copy.
-A checkpoint is uploaded create-only (if_generation_match=0) under a name unique to this writer,
-then published by rewriting `checkpoints/LATEST.json` with if_generation_match=<the pointer
-generation this writer last saw>. A writer that was replaced (a preempted VM still running while a
-new one restored the run) gets 412 there, raises StaleWriter and must stop: it can never publish
-over a newer run. Before each pass the writer also checks that the pointer is still its own, so it
-stops uploading as soon as another writer has claimed the run.
+Files other than checkpoints are uploaded when their size or crc32c differs from the bucket's copy,
+or when the bucket's copy changed under this writer (its generation is not the one this writer
+last wrote or read). A checkpoint is uploaded create-only (if_generation_match=0) under a name
+unique to this writer, then published by rewriting `checkpoints/LATEST.json` with
+if_generation_match=<the pointer generation this writer last saw>. A writer that was replaced (a
+preempted VM still running while a new one restored the run) gets 412 there, raises StaleWriter,
+deletes the checkpoint object it could not publish and must stop: it can never publish over a
+newer run. Ownership (the pointer's generation) is checked again before every object written, so
+a replaced writer stops at its next write; a write that slips in between that check and a
+takeover is overwritten by the owner's next pass, which sees the object's generation change.
+
+The pointer's first version is a claim naming no checkpoint ("object": null): a run preempted
+before its first publish restores as a fresh run and is claimed again.
 
 Publication order keeps the bucket consistent for the trainer's resume: the CSVs of a pass are
 uploaded before the checkpoint they cover is published, so the published step is never past the
@@ -20,6 +26,7 @@ import pathlib
 import uuid
 
 import google_crc32c
+from absl import logging
 from google.api_core import exceptions
 from google.cloud import storage
 
@@ -72,7 +79,7 @@ class BucketSync:
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.run_dir = pathlib.Path(run_dir)
         self.writer_id = writer_id or uuid.uuid4().hex[:12]
-        self._remote = {}  # relative name -> (size, crc32c) as last seen in the bucket
+        self._remote = {}  # relative name -> (size, crc32c, generation) as this writer left it
         self._hash_cache = {}  # relative name -> ((size, mtime_ns), crc32c)
         self._pointer_generation = 0  # 0: no pointer yet (create-only)
         self._published = None  # the pointer's content as last written or read
@@ -106,8 +113,14 @@ class BucketSync:
             if rel.startswith("checkpoints/"):
                 continue
             self._download_verified(blob, self.run_dir / rel, blob.crc32c)
-            self._remote[rel] = (blob.size, blob.crc32c)
+            self._remote[rel] = (blob.size, blob.crc32c, blob.generation)
         step = None
+        if pointer is not None and pointer.get("object") is None:
+            # A claim only: the run was stopped before its first checkpoint was published.
+            # The CSV rows it uploaded are cut by the trainer's fresh start.
+            logging.info("%s: claimed by %s, nothing published: a fresh run", POINTER,
+                         pointer.get("writer"))
+            pointer = None
         if pointer is not None:
             blob = remote.get(pointer["object"])
             if blob is None:
@@ -117,7 +130,6 @@ class BucketSync:
             step = pointer["step"]
             local = _checkpoint().path_for(self.run_dir / "checkpoints", step)
             self._download_verified(blob, local, pointer["crc32c"])
-            self._remote[local.relative_to(self.run_dir).as_posix()] = (blob.size, blob.crc32c)
         self._published = pointer
         self._pointer_generation = generation
         self._write_pointer(dict(pointer or {"step": None, "object": None, "crc32c": None},
@@ -143,14 +155,11 @@ class BucketSync:
 
         Returns counts {'uploaded': n, 'skipped': n, 'published': step or None}.
         """
-        pointer, generation = self._read_pointer()
-        if generation != self._pointer_generation:
-            raise StaleWriter(f"gs://{self.bucket.name}/{self._name(POINTER)} was rewritten by "
-                              f"writer {(pointer or {}).get('writer')}; this writer "
-                              f"({self.writer_id}) stops")
+        self._check_owner()
         # The newest checkpoint is chosen before the CSVs are read: the trainer writes a step's
         # rows before its checkpoint, so the CSVs uploaded below cover the checkpoint's step.
         steps = _checkpoint().list_steps(self.run_dir / "checkpoints")
+        in_bucket = self._list_remote()
         counts = {"uploaded": 0, "skipped": 0, "published": None}
         for path in sorted(self.run_dir.rglob("*")):
             rel = path.relative_to(self.run_dir).as_posix()
@@ -158,30 +167,65 @@ class BucketSync:
                     or any(part.startswith(".") for part in rel.split("/"))):
                 continue
             try:
-                counts["uploaded" if self._upload_if_changed(path, rel) else "skipped"] += 1
+                uploaded = self._upload_if_changed(path, rel, in_bucket.get(rel))
             except FileNotFoundError:
                 continue  # removed while we looked (a rotated file): the next pass sees the new one
+            counts["uploaded" if uploaded else "skipped"] += 1
         if steps and (self._published is None or self._published.get("step") != steps[-1]):
             if self._publish_checkpoint(steps[-1]):
                 counts["published"] = steps[-1]
         return counts
 
-    def _upload_if_changed(self, path: pathlib.Path, rel: str) -> bool:
+    def _check_owner(self):
+        """StaleWriter unless the pointer is still the version this writer wrote or read."""
+        blob = self.bucket.get_blob(self._name(POINTER))
+        generation = blob.generation if blob is not None else 0
+        if generation != self._pointer_generation:
+            pointer = json.loads(blob.download_as_bytes()) if blob is not None else {}
+            raise StaleWriter(f"gs://{self.bucket.name}/{self._name(POINTER)} was rewritten by "
+                              f"writer {pointer.get('writer')}; this writer ({self.writer_id}) "
+                              "stops")
+
+    def _local_crc(self, path: pathlib.Path, rel: str):
         stat = path.stat()
         key = (stat.st_size, stat.st_mtime_ns)
         cached = self._hash_cache.get(rel)
         crc = cached[1] if cached and cached[0] == key else crc32c_of_file(path)
         self._hash_cache[rel] = (key, crc)
-        if self._remote.get(rel) == (stat.st_size, crc):
+        return stat.st_size, crc
+
+    def _upload_if_changed(self, path: pathlib.Path, rel: str, blob) -> bool:
+        """Uploads unless the bucket holds exactly this content, as this writer left it."""
+        size, crc = self._local_crc(path, rel)
+        if blob is not None and (blob.size, blob.crc32c) == (size, crc):
+            self._remote[rel] = (size, crc, blob.generation)
             return False
-        blob = self.bucket.blob(self._name(rel))
-        blob.upload_from_filename(path, checksum="crc32c")
-        self._remote[rel] = (blob.size, blob.crc32c)
+        mine = self._remote.get(rel)
+        if mine is not None and (blob is None or blob.generation != mine[2]):
+            logging.warning("gs://%s/%s changed under writer %s (a replaced writer's late "
+                            "write?): rewriting it", self.bucket.name, self._name(rel),
+                            self.writer_id)
+        self._check_owner()
+        self._put(path, rel, blob.generation if blob is not None else 0)
         return True
+
+    def _put(self, path: pathlib.Path, rel: str, expected_generation: int):
+        """Uploads over exactly `expected_generation` (0: create): a write in between is a 412."""
+        blob = self.bucket.blob(self._name(rel))
+        try:
+            blob.upload_from_filename(path, checksum="crc32c",
+                                      if_generation_match=expected_generation)
+        except exceptions.PreconditionFailed:
+            self._check_owner()  # lost the run: StaleWriter; still ours: a stale write landed
+            current = self.bucket.get_blob(self._name(rel))
+            blob.upload_from_filename(path, checksum="crc32c", if_generation_match=(
+                current.generation if current is not None else 0))
+        self._remote[rel] = (blob.size, blob.crc32c, blob.generation)
 
     def _publish_checkpoint(self, step: int) -> bool:
         local = _checkpoint().path_for(self.run_dir / "checkpoints", step)
         obj = f"checkpoints/{local.stem}.{self.writer_id}.pt"
+        self._check_owner()
         try:
             crc = crc32c_of_file(local)
             blob = self.bucket.blob(self._name(obj))
@@ -193,14 +237,21 @@ class BucketSync:
             if blob is None or blob.crc32c != crc:
                 raise StaleWriter(f"{obj} exists with other content; this writer stops")
         previous = self._published
-        self._write_pointer({"step": step, "object": obj, "crc32c": crc, "size": blob.size,
-                             "writer": self.writer_id})
+        try:
+            self._write_pointer({"step": step, "object": obj, "crc32c": crc, "size": blob.size,
+                                 "writer": self.writer_id})
+        except StaleWriter:
+            self._delete(obj)  # never published: leave nothing that looks like a checkpoint
+            raise
         if previous and previous.get("object") and previous.get("writer") == self.writer_id:
-            try:  # only our own superseded checkpoint: another writer's may still be published
-                self.bucket.delete_blob(self._name(previous["object"]))
-            except exceptions.NotFound:
-                pass
+            self._delete(previous["object"])  # only our own: another writer's may be published
         return True
+
+    def _delete(self, rel: str):
+        try:
+            self.bucket.delete_blob(self._name(rel))
+        except exceptions.NotFound:
+            pass
 
     def _write_pointer(self, content: dict):
         blob = self.bucket.blob(self._name(POINTER))

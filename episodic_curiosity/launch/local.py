@@ -1,16 +1,17 @@
 """Runs one (method, scenario, run) in this process: configure gin, then the method's stages.
 
 ppo_plus_ec chains generate_r_training_data -> train_r -> train_policy; a stage that finished
-(its DONE marker exists) is skipped on rerun, and an unfinished one resumes.
+(its DONE marker exists) is skipped on rerun, and an unfinished one resumes. The run directory is
+locked for the whole chain: a second launcher on it is refused (exit 2) and changes nothing.
 """
 
 from absl import logging
 
-from episodic_curiosity import configuration, envs
+from episodic_curiosity import configuration, envs, validation
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.launch import methods
-from episodic_curiosity.rnet import data, offline
+from episodic_curiosity.rnet import data, offline, report
 from episodic_curiosity.workdir import RunDir, run_path
 
 
@@ -33,6 +34,20 @@ def gin_files(method: methods.Method, scenario: str, preset: str | None):
     return files
 
 
+def announce_verdict(r_networks_dir) -> None:
+    """Prints the R-network report card's verdict before the policy trains: a warning, not a stop
+    (a network whose bonus does not separate an explorer from a couch potato is worth a look)."""
+    verdict = report.read_verdict(r_networks_dir)
+    if verdict is None:
+        line = (f"R-network report card: none in {r_networks_dir} (python -m "
+                f"episodic_curiosity.rnet.report --r_networks_path={r_networks_dir} writes one)")
+    else:
+        line = f"R-network report card ({r_networks_dir}/report.md): {verdict}"
+    print(line, flush=True)
+    if verdict is None or verdict.startswith("FAIL"):
+        logging.warning(line)
+
+
 def run(method_name: str, scenario: str, workdir, run_number: int = 0,
         preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None) -> RunDir:
     """Validates every input before anything is written, then runs the method's stages."""
@@ -48,17 +63,26 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
     if method.needs_offline_rnet:
         bindings.append(f"EpisodicCuriosity.r_network_path = '{rnet_dir}'")
     configuration.parse(gin_files(method, scenario, preset), bindings + list(extra_bindings))
+    validation.check_numeric_bindings()
     device = trainer.resolve_device(configuration.query("train_policy.device", "auto"))
 
-    if method.needs_offline_rnet and not r_networks_path:
-        run_dir.create()
-        if data.is_complete(run_dir.r_training_data):
-            logging.info("R-network data already generated in %s: skipped", run_dir.r_training_data)
-        else:
-            data.generate(run_dir.r_training_data, scenario, seed=run_number)
-        if offline.is_complete(run_dir.r_networks):
-            logging.info("R-network already trained in %s: skipped", run_dir.r_networks)
-        else:
-            offline.train_r(run_dir.r_training_data, run_dir.r_networks, device, seed=run_number)
-    trainer.train_policy(run_dir)
+    with run_dir.lock():
+        if method.needs_offline_rnet and not r_networks_path:
+            _offline_rnet_stages(run_dir, scenario, run_number, device)
+        if method.needs_offline_rnet:
+            announce_verdict(rnet_dir)
+        trainer.train_policy(run_dir)
     return run_dir
+
+
+def _offline_rnet_stages(run_dir: RunDir, scenario: str, run_number: int, device):
+    """generate_r_training_data then train_r, each skipped once its DONE marker exists."""
+    run_dir.create()
+    if data.is_complete(run_dir.r_training_data):
+        logging.info("R-network data already generated in %s: skipped", run_dir.r_training_data)
+    else:
+        data.generate(run_dir.r_training_data, scenario, seed=run_number)
+    if offline.is_complete(run_dir.r_networks):
+        logging.info("R-network already trained in %s: skipped", run_dir.r_networks)
+    else:
+        offline.train_r(run_dir.r_training_data, run_dir.r_networks, device, seed=run_number)

@@ -39,7 +39,7 @@ METHODS = {m.name: m for m in [
     Method("ppo_plus_e3b", "PPO + E3B's elliptical episodic bonus"),
 ]}
 
-PRESETS = ("smoke", "rnet_small")
+PRESETS = ("smoke", "rnet_small", "rnet_policy_view", "table1_small")
 
 
 def get(name: str) -> Method:

@@ -2,17 +2,25 @@
 
 Each frame is embedded once; its comparator projection is compared with every memory slot in one
 batched call, and stored if novel. Numbers are the paper's (DESIGN.md, "The algorithm").
+
+The R-network sees the scenario's raw view (`info["raw_obs"]`, 120x160 like the paper's DMLab
+frames; the env factories keep it with `env_factories.keep_raw_obs = True`), or with
+`view = 'policy'` the policy's 84x84 observation (cheaper; not the paper's).
 """
 
 import gin
 import numpy as np
 import torch
 
+from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import IntrinsicReward
 from episodic_curiosity.rewards.episodic_memory import EpisodicMemory
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import load_rnet
+from episodic_curiosity.rnet.pairs import pairs_per_pass
 from episodic_curiosity.rnet.training import RTrainer
+
+VIEWS = ("raw", "policy")
 
 
 def bonus_from_similarity(similarity, alpha, beta):
@@ -20,50 +28,92 @@ def bonus_from_similarity(similarity, alpha, beta):
     return alpha * (beta - similarity)
 
 
+def view_frames(view, obs, infos):
+    """The frames the R-network sees for a batch of observations and their infos."""
+    if view == "policy":
+        return np.asarray(obs)
+    if any("raw_obs" not in info for info in infos):
+        raise UsageError("EpisodicCuriosity.view = 'raw' needs the raw frames: bind "
+                         "env_factories.keep_raw_obs = True (the ppo_plus_ec / ppo_plus_eco gin "
+                         "files do), or use --preset=rnet_policy_view")
+    return np.stack([info["raw_obs"] for info in infos])
+
+
+def view_shape(view, scenario, policy_shape=(84, 84, 3)):
+    return tuple(scenario.raw_shape) if view == "raw" else tuple(policy_shape)
+
+
 @gin.configurable(denylist=["num_envs", "scenario", "device", "rnet"])
 class EpisodicCuriosity(IntrinsicReward):
-    """EC with a fixed, offline-trained R-network loaded from `r_network_path`."""
+    """EC with a fixed, offline-trained R-network loaded from `r_network_path`.
+
+    memory_replacement: 'random' (the paper's) or 'fifo' (the original's noreward scenarios).
+    view: 'raw' (the paper's) or 'policy' (the policy's 84x84 frame).
+    """
 
     stat_names = ("bonus_mean", "memory_fill", "added_fraction")
 
     def __init__(self, num_envs, scenario, device, r_network_path: str | None = None,
                  rnet: RNetwork | None = None, memory_capacity: int = 200,
                  percentile: float = 90.0, novelty_threshold: float = 0.5,
-                 alpha: float = 0.030172, beta: float = 0.5, seed: int = 0):
+                 alpha: float = 0.030172, beta: float = 0.5, memory_replacement: str = "random",
+                 view: str = "raw", seed: int = 0):
         super().__init__(num_envs, scenario, device)
+        if view not in VIEWS:
+            raise UsageError(f"EpisodicCuriosity.view must be one of {VIEWS}, got {view!r}")
+        self.view = view
         self.rnet = rnet if rnet is not None else load_rnet(r_network_path, device)
         self.rnet.eval()
+        if view == "raw":
+            self._check_shape(scenario.raw_shape)
         self.alpha, self.beta = alpha, beta
         self.percentile, self.novelty_threshold = percentile, novelty_threshold
         self.rng = np.random.default_rng(seed)
-        self.memory = EpisodicMemory(num_envs, memory_capacity,
-                                     self.rnet.comparator.first.out_features, device, self.rng)
+        try:
+            self.memory = EpisodicMemory(num_envs, memory_capacity, self.rnet.memory_dim, device,
+                                         self.rng, memory_replacement)
+        except ValueError as e:
+            raise UsageError(f"EpisodicCuriosity.memory_replacement: {e}") from e
+
+    def _check_shape(self, shape):
+        trained_on = (getattr(self.rnet, "config", None) or {}).get("input_shape")
+        if trained_on and tuple(trained_on) != tuple(shape):
+            raise UsageError(
+                f"the R-network was trained on {tuple(trained_on)} frames but this run feeds it "
+                f"{tuple(shape)} (EpisodicCuriosity.view = {self.view!r}); train it on this view "
+                "or pick the view it was trained on")
 
     @torch.no_grad()
     def _embed(self, frames):
         """(left projection, right projection) of a batch of frames: one embedding per frame."""
         self.rnet.eval()
-        embedding = self.rnet.embedding(torch.as_tensor(frames, device=self.device))
-        comparator = self.rnet.comparator
-        return comparator.project_left(embedding), comparator.project_right(embedding)
+        return self.rnet.embed(torch.as_tensor(frames, device=self.device))
 
     def begin(self, obs, infos):
-        _, right = self._embed(obs)
+        frames = view_frames(self.view, obs, infos)
+        self._check_shape(frames.shape[1:])
+        self._start_episodes(frames)
+
+    def _start_episodes(self, frames):
+        _, right = self._embed(frames)
         self.memory.reset(range(self.num_envs))
         self.memory.add(range(self.num_envs), right)
 
-    def active(self) -> bool:
-        return True
+    def bonus_scale(self) -> float:
+        """Multiplies the bonus: 1 for EC (ECO: 0 until its R-network has trained)."""
+        return 1.0
 
-    @torch.no_grad()
     def compute(self, obs, actions, next_obs, terminated, truncated, infos):
         done = np.asarray(terminated) | np.asarray(truncated)
-        if not self.active():
-            return np.zeros(self.num_envs, np.float32)
-        left, right = self._embed(next_obs)
+        return self._bonus(view_frames(self.view, next_obs, infos), done)
+
+    @torch.no_grad()
+    def _bonus(self, frames, done):
+        left, right = self._embed(frames)
         similarity = self.memory.similarity(self.rnet.similarity_to_memory, left,
                                             self.percentile).cpu().numpy()
         bonus = bonus_from_similarity(similarity, self.alpha, self.beta).astype(np.float32)
+        bonus *= self.bonus_scale()
         bonus[done] = 0.0
         novel = (similarity < self.novelty_threshold) & ~done
         self.memory.add(np.flatnonzero(novel), right[torch.as_tensor(novel)])
@@ -73,6 +123,7 @@ class EpisodicCuriosity(IntrinsicReward):
         live = max(int((~done).sum()), 1)
         self._record(bonus_mean=bonus.mean(), memory_fill=self.memory.fill,
                      added_fraction=novel.sum() / live)
+        self.last_similarity, self.last_novel = similarity, novel  # for the report card
         return bonus
 
 
@@ -81,25 +132,38 @@ class EpisodicCuriosityOnline(EpisodicCuriosity):
     """ECO: the R-network trains online on the policy's own frames; no bonus before it has trained.
 
     The frame history is a ring buffer of `history_steps` vector steps; every `retrain_period`
-    vector steps the R-network trains `epochs` x `steps_per_epoch` batches of pairs from it. Weights,
-    optimizer and schedule are checkpointed; the history is not (it refills after a resume).
+    vector steps the R-network trains `epochs` passes over the pairs drawn from it (about one per
+    4 frames, 95% for training, 5% for the logged validation accuracy), as the original.
+    steps_per_epoch: None = a full pass (the original's ~2.7k batches at the defaults); a number
+      caps the batches per epoch (this project's first version: 100).
+    memory_before_training: True (the original's): the memory runs with the untrained network
+      and the bonus is scaled to 0 until the first training; False: no memory until then.
+    Weights, optimizer and schedule are checkpointed; the history is not (it refills after a
+    resume). Its size is history_steps x num_envs frames of the view: 60000 x 12 x 120x160x3
+    bytes = 41 GB at the defaults (15 GB with view = 'policy').
     """
 
     stat_names = EpisodicCuriosity.stat_names + ("rnet_accuracy", "rnet_trainings")
 
     def __init__(self, num_envs, scenario, device, history_steps: int = 60000,
-                 retrain_period: int = 60000, epochs: int = 10, steps_per_epoch: int = 100,
-                 seed: int = 0):
-        super().__init__(num_envs, scenario, device, rnet=RNetwork().to(device), seed=seed)
+                 retrain_period: int = 60000, epochs: int = 10,
+                 steps_per_epoch: int | None = None, memory_before_training: bool = True,
+                 view: str = "raw", seed: int = 0):
+        super().__init__(num_envs, scenario, device, view=view, seed=seed,
+                         rnet=RNetwork(input_shape=view_shape(view, scenario)).to(device))
         self.trainer = RTrainer(self.rnet, device)
         self.history_steps, self.retrain_period = history_steps, retrain_period
         self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
+        self.memory_before_training = memory_before_training
         self.history = None  # allocated on the first frame: [history_steps, num_envs, H, W, C]
         self.history_starts = np.zeros((history_steps, num_envs), bool)
         self.written = 0  # vector steps written to the history (ring position = written % size)
         self.steps_since_training = 0
         self.trainings = 0
         self.last_accuracy = float("nan")
+
+    def _check_shape(self, shape):
+        """ECO trains on whatever view it is given."""
 
     def _remember(self, frames, starts):
         if self.history is None:
@@ -111,15 +175,21 @@ class EpisodicCuriosityOnline(EpisodicCuriosity):
         self.steps_since_training += 1
 
     def begin(self, obs, infos):
-        self._remember(obs, np.ones(self.num_envs, bool))
-        super().begin(obs, infos)
+        frames = view_frames(self.view, obs, infos)
+        self._remember(frames, np.ones(self.num_envs, bool))
+        self._start_episodes(frames)
 
-    def active(self):
-        return self.trainings > 0
+    def bonus_scale(self):
+        return 1.0 if self.trainings > 0 else 0.0
 
     def compute(self, obs, actions, next_obs, terminated, truncated, infos):
-        self._remember(next_obs, np.asarray(terminated) | np.asarray(truncated))
-        bonus = super().compute(obs, actions, next_obs, terminated, truncated, infos)
+        done = np.asarray(terminated) | np.asarray(truncated)
+        frames = view_frames(self.view, next_obs, infos)
+        self._remember(frames, done)
+        if self.trainings == 0 and not self.memory_before_training:
+            bonus = np.zeros(self.num_envs, np.float32)
+        else:
+            bonus = self._bonus(frames, done)
         self._record(rnet_accuracy=self.last_accuracy, rnet_trainings=self.trainings)
         return bonus
 
@@ -146,9 +216,16 @@ class EpisodicCuriosityOnline(EpisodicCuriosity):
             def __getitem__(self, idx):
                 return flat[order[idx]]
 
+        frames = _Frames()
+        first, second, labels = self.trainer.sample(lengths, max(pairs_per_pass(lengths), 2),
+                                                    self.rng)
+        train = (95 * len(labels)) // 100
         for _ in range(self.epochs):
-            result = self.trainer.train_steps(_Frames(), lengths, self.steps_per_epoch, self.rng)
-        self.last_accuracy = result["accuracy"]
+            self.trainer.train_epoch(frames, first[:train], second[:train], labels[:train],
+                                     self.rng, self.steps_per_epoch)
+        if train < len(labels):
+            predicted = self.trainer.probabilities(frames, first[train:], second[train:]) > 0.5
+            self.last_accuracy = float((predicted == labels[train:]).mean())
         self.trainings += 1
         self.steps_since_training = 0
         self.rnet.eval()

@@ -1,30 +1,43 @@
-"""Episodic memory, one per env: fixed capacity, random replacement, percentile similarity."""
+"""Episodic memory, one per env: fixed capacity, random or FIFO replacement, percentile similarity."""
 
 import numpy as np
 import torch
+
+REPLACEMENTS = ("random", "fifo")
 
 
 class EpisodicMemory:
     """Slots [num_envs, capacity, dim] of whatever the similarity function compares against.
 
-    When an env's memory is full, a new entry replaces a uniformly random slot (as the original).
+    When an env's memory is full, a new entry replaces a uniformly random slot ('random', the
+    paper's default) or the oldest one ('fifo', the original's for noreward / norewardnofire).
     """
 
-    def __init__(self, num_envs, capacity, dim, device, rng: np.random.Generator):
-        self.capacity, self.rng = capacity, rng
+    def __init__(self, num_envs, capacity, dim, device, rng: np.random.Generator,
+                 replacement: str = "random"):
+        if replacement not in REPLACEMENTS:
+            raise ValueError(f"memory replacement must be one of {REPLACEMENTS}, got "
+                             f"{replacement!r}")
+        self.capacity, self.rng, self.replacement = capacity, rng, replacement
         self.slots = torch.zeros((num_envs, capacity, dim), device=device)
         self.count = np.zeros(num_envs, np.int64)
+        self.added = np.zeros(num_envs, np.int64)  # entries added since the reset (FIFO's clock)
 
     def reset(self, env_ids) -> None:
-        self.count[np.asarray(env_ids, np.int64)] = 0
+        env_ids = np.asarray(env_ids, np.int64)
+        self.count[env_ids] = 0
+        self.added[env_ids] = 0
 
     def add(self, env_ids, vectors) -> None:
         for env, vector in zip(np.asarray(env_ids, np.int64), vectors):
             if self.count[env] < self.capacity:
                 slot = self.count[env]
                 self.count[env] += 1
+            elif self.replacement == "fifo":
+                slot = self.added[env] % self.capacity
             else:
                 slot = self.rng.integers(self.capacity)
+            self.added[env] += 1
             self.slots[env, slot] = vector
 
     def similarity(self, score_fn, query, percentile: float = 90.0) -> torch.Tensor:

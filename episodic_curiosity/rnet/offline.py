@@ -1,7 +1,9 @@
-"""Offline R-network training (the `train_r` stage): epochs on random-policy pairs, best kept.
+"""Offline R-network training (the `train_r` stage): epochs on random-policy pairs.
 
 r_networks/ holds r_training.csv (per epoch: loss, train and validation accuracy),
-checkpoints/ (resumable, one per epoch) and r_network.pt, the best network by validation accuracy.
+checkpoints/ (resumable, one per epoch) and r_network.pt: the network after the last epoch, as the
+original's launcher takes its latest checkpoint (`train_r.keep = 'best_validation'` keeps the best
+by validation accuracy instead). At the end the report card (rnet/report.py) is written beside it.
 """
 
 import pathlib
@@ -14,13 +16,14 @@ from absl import logging
 
 from episodic_curiosity import checkpoint
 from episodic_curiosity.csv_log import ResumableCsv
-from episodic_curiosity.errors import UsageError
+from episodic_curiosity.errors import UsageError, load_error_summary
 from episodic_curiosity.rnet import data
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.training import RTrainer
 from episodic_curiosity.workdir import atomic_write_text
 
 BEST = "r_network.pt"
+KEEP = ("latest", "best_validation")
 COLUMNS = ["epoch", "train_loss", "train_accuracy", "valid_accuracy", "timestamp_s"]
 
 
@@ -41,13 +44,14 @@ def load_rnet(path, device) -> RNetwork:
                          "pass --r_networks_path=<dir with r_network.pt>")
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-        rnet = RNetwork(**state["config"])
+        # Networks saved before `block` existed are the first, post-activation design.
+        rnet = RNetwork(**{"block": "postactivation", **state["config"]})
         rnet.load_state_dict(state["rnet"])
     except UsageError:
         raise
     except Exception as e:
         raise UsageError(f"R-network checkpoint {path} cannot be loaded "
-                         f"({' '.join(str(e).split())[:200]}); retrain it or pass another "
+                         f"({load_error_summary(e)}); retrain it or pass another "
                          "--r_networks_path") from e
     return rnet.to(device)
 
@@ -57,13 +61,19 @@ def is_complete(r_networks_dir) -> bool:
 
 
 @gin.configurable(denylist=["data_dir", "out_dir", "device"])
-def train_r(data_dir, out_dir, device, epochs: int = 20, steps_per_epoch: int = 1000,
-            valid_pairs: int = 2048, seed: int = 0):
-    """Trains an R-network on the shards in `data_dir`; resumes from the newest epoch checkpoint."""
+def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int = 100,
+            valid_pairs: int = 2048, keep: str = "latest", report: bool = True, seed: int = 0):
+    """Trains an R-network on the shards in `data_dir`; resumes from the newest epoch checkpoint.
+
+    The paper's budget: 2000 epochs x 100 batches of 64 pairs (200k steps), the latest kept.
+    report: write the report card (r_networks/report.md) at the end.
+    """
+    if keep not in KEEP:
+        raise UsageError(f"train_r.keep must be one of {KEEP}, got {keep!r}")
     out_dir = pathlib.Path(out_dir)
     train_frames = data.Frames(pathlib.Path(data_dir) / "train")
     valid_frames = data.Frames(pathlib.Path(data_dir) / "valid")
-    rnet = RNetwork().to(device)
+    rnet = RNetwork(input_shape=train_frames.frame_shape).to(device)
     trainer = RTrainer(rnet, device)
     ckpt_dir = out_dir / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +84,7 @@ def train_r(data_dir, out_dir, device, epochs: int = 20, steps_per_epoch: int = 
             trainer.load_state_dict(state["trainer"])
         except (RuntimeError, KeyError) as e:
             raise UsageError(f"R-network checkpoint in {ckpt_dir} does not fit this R-network "
-                             f"({' '.join(str(e).split())[:200]}); use a new --workdir") from e
+                             f"({load_error_summary(e)}); use a new --workdir") from e
         epoch, best = state["step"], state["best"]
         checkpoint.restore_rng_state(state["rng"])
         rng = state["numpy_rng"]
@@ -95,13 +105,16 @@ def train_r(data_dir, out_dir, device, epochs: int = 20, steps_per_epoch: int = 
             logging.info("R-network epoch %d/%d: loss %.4f, train accuracy %.3f, validation "
                          "accuracy %.3f (%.0f s)", epoch, epochs, stats["loss"],
                          stats["accuracy"], valid, time.time() - start)
-            if valid > best:
-                best = valid
+            if keep == "latest" or valid > best:
                 save_rnet(out_dir / BEST, rnet, epoch=epoch, valid_accuracy=valid)
+            best = max(best, valid)
             checkpoint.save(ckpt_dir, epoch, {"trainer": trainer.state_dict(), "best": best,
                                               "rng": checkpoint.rng_state(), "numpy_rng": rng},
                             keep=2)
     finally:
         log.close()
+    if report:
+        from episodic_curiosity.rnet import report as report_card  # envs: only when reporting
+        report_card.write_report(out_dir, data_dir, device)
     atomic_write_text(out_dir / "DONE", f"best validation accuracy {best:.4f}\n")
     return best

@@ -1,0 +1,90 @@
+"""Logging of a training run: reward CSVs, progress.csv, TensorBoard and the terminal line.
+
+Every sink is resumable: opened at the checkpoint's step, rows and events written after it by a
+killed run are dropped (the CSVs cut them, TensorBoard purges them).
+"""
+
+import collections
+import logging
+import time
+
+import numpy as np
+from absl import logging as absl_logging
+from torch.utils.tensorboard import SummaryWriter
+
+from episodic_curiosity.csv_log import ResumableCsv, RewardCsv
+from episodic_curiosity.workdir import RunDir
+
+PROGRESS_COLUMNS = ["step", "update", "fps", "learning_rate", "clip_coef", "policy_loss",
+                    "value_loss", "entropy", "clip_fraction", "approx_kl", "episode_return",
+                    "episode_length", "cells_visited", "distance_travelled", "episodes",
+                    "timestamp_s"]
+EPISODE_STATS = ("return", "length", "cells_visited", "distance_travelled")
+# reward_train.csv is the mean return of the last 100 training episodes (baselines' eprewmean,
+# which the original reports as the training metric).
+TRAIN_REWARD_WINDOW = 100
+
+
+def eta(seconds) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
+
+
+class RunLogger:
+    """The sinks of one run directory, opened for a run resuming at `step`."""
+
+    def __init__(self, run_dir: RunDir, step: int, bonus_stat_names=()):
+        self._file_handler = logging.FileHandler(run_dir.log_txt)
+        self._file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        absl_logging.get_absl_logger().addHandler(self._file_handler)
+        self.rewards = {s: RewardCsv(run_dir.reward_csv(s), s, step)
+                        for s in ("train", "valid", "test")}
+        self.bonus_columns = [f"intrinsic_{n}" for n in bonus_stat_names]
+        self.progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + self.bonus_columns,
+                                     step)
+        # A fresh run (step -1) purges everything a killed earlier attempt logged, from step 0.
+        self.board = SummaryWriter(run_dir.tensorboard, purge_step=max(step, 0))
+        self.recent = collections.deque(maxlen=TRAIN_REWARD_WINDOW)
+
+    def update(self, step: int, update: int, fps: float, learner_stats: dict,
+               finished: list[dict], bonus_stats: dict) -> None:
+        """One PPO update: progress.csv row, TensorBoard scalars, reward_train row."""
+        self.recent.extend(finished)
+        if finished:
+            self.rewards["train"].add(step, np.mean([e["return"] for e in self.recent]))
+        episode = {k: np.mean([e[k] for e in finished]) if finished else ""
+                   for k in EPISODE_STATS}
+        bonus = {f"intrinsic_{k}": v for k, v in bonus_stats.items()}
+        self.progress.write(
+            step, update=update, fps=f"{fps:.1f}", episodes=len(finished),
+            timestamp_s=f"{time.time():.3f}",
+            **{k: f"{v:.6g}" for k, v in learner_stats.items()},
+            **{f"episode_{k}" if k in ("return", "length") else k: v for k, v in episode.items()},
+            **{k: f"{v:.6g}" for k, v in bonus.items()})
+        scalars = {"charts/fps": fps,
+                   "charts/learning_rate": learner_stats["learning_rate"],
+                   **{f"losses/{k}": v for k, v in learner_stats.items()
+                      if k not in ("learning_rate", "clip_coef")},
+                   **{f"charts/episode_{k}": v for k, v in episode.items() if v != ""},
+                   **{f"intrinsic/{k}": float(v) for k, v in bonus_stats.items()}}
+        for tag, value in scalars.items():
+            self.board.add_scalar(tag, value, step)
+
+    def console(self, step, total_steps, update, num_updates, fps, entropy) -> None:
+        last = f"{np.mean([e['return'] for e in self.recent]):.3f}" if self.recent else "n/a"
+        absl_logging.info("step %d/%d | update %d/%d | %.0f steps/s | ETA %s | return %s "
+                          "(last %d episodes) | entropy %.3f", step, total_steps, update,
+                          num_updates, fps, eta((total_steps - step) / max(fps, 1e-9)), last,
+                          len(self.recent), entropy)
+
+    def evaluation(self, split: str, step: int, mean_return: float, episodes: int) -> None:
+        self.rewards[split].add(step, mean_return)
+        self.board.add_scalar(f"charts/reward_{split}", mean_return, step)
+        absl_logging.info("eval %s: return %.3f over %d episodes", split, mean_return, episodes)
+
+    def close(self) -> None:
+        self.board.close()
+        for f in list(self.rewards.values()) + [self.progress]:
+            f.close()
+        absl_logging.get_absl_logger().removeHandler(self._file_handler)
+        self._file_handler.close()

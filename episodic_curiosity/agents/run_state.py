@@ -1,0 +1,48 @@
+"""What a training run checkpoints, and how a rerun takes it back: network, optimizer, counters,
+RNG state and the intrinsic reward's own state, checked against the run that loads it."""
+
+import numpy as np
+import torch
+
+from episodic_curiosity import checkpoint
+from episodic_curiosity.errors import UsageError
+
+
+def _meta(scenario_name, network) -> dict:
+    return {"scenario": scenario_name, "obs_shape": list(network.obs_shape),
+            "num_actions": network.num_actions}
+
+
+def restore(directory, scenario_name, network, learner, bonus_module, seed) -> tuple[int, int]:
+    """Loads the newest checkpoint into the run's objects; returns (step, update).
+
+    A fresh run (no checkpoint) seeds torch and numpy with `seed` instead.
+    """
+    state = checkpoint.load_latest(directory)
+    if state is None:
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        return 0, 0
+    mine = _meta(scenario_name, network)
+    saved = state.get("meta", {})
+    if {k: saved.get(k) for k in mine} != mine:
+        raise UsageError(f"checkpoint in {directory} was written for {saved}, this run is {mine}; "
+                         "use a new --workdir (or the matching --scenario)")
+    try:
+        network.load_state_dict(state["network"])
+        learner.optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise UsageError(f"checkpoint in {directory} does not fit this network "
+                         f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
+    if bonus_module is not None:
+        bonus_module.load_state_dict(state.get("intrinsic_reward", {}))
+    checkpoint.restore_rng_state(state["rng"])
+    return state["step"], state["update"]
+
+
+def save(directory, step, update, scenario_name, network, learner, bonus_module, keep) -> None:
+    checkpoint.save(directory, step, {
+        "update": update, "network": network.state_dict(),
+        "optimizer": learner.optimizer.state_dict(), "rng": checkpoint.rng_state(),
+        "intrinsic_reward": bonus_module.state_dict() if bonus_module else {},
+        "meta": _meta(scenario_name, network)}, keep=keep)

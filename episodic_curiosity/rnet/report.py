@@ -1,0 +1,342 @@
+"""The R-network's report card: does its bonus reward exploration, before the policy trains?
+
+Written by `train_r` at the end, or on demand:
+
+  python -m episodic_curiosity.rnet.report --r_networks_path=DIR --scenario=S
+
+r_networks/report.md, report.json and report.png hold
+(a) accuracy and mean P(reachable) on held-out pairs, binned by their step gap;
+(b) on VALIDATION levels, the EC bonus per step and the memory growth of three scripted agents:
+    a couch potato turning in place, a uniformly random agent, and an explorer walking to far
+    places (shortest paths to the farthest maze cell; elsewhere: forward, turning when blocked);
+(c) a one-line verdict: does the explorer's mean bonus exceed the couch potato's, and by how much.
+"""
+
+import json
+import math
+import pathlib
+
+import gin
+import numpy as np
+import torch
+from absl import flags, logging
+
+from episodic_curiosity import envs
+from episodic_curiosity.errors import UsageError
+from episodic_curiosity.rewards.episodic_curiosity import EpisodicCuriosity
+from episodic_curiosity.rnet import data
+from episodic_curiosity.rnet.offline import BEST, load_rnet
+from episodic_curiosity.rnet.training import RTrainer
+from episodic_curiosity.workdir import atomic_write_text
+
+GAP_BINS = ((1, 5), (6, 25), (26, 100), (101, 500), (501, None))
+AGENTS = ("couch_potato", "random", "explorer")
+# The explorer must out-earn the couch potato by this fraction of alpha per step to count.
+SEPARATION = 0.05
+
+
+# --- (a) accuracy by step gap -----------------------------------------------------------------
+
+def _bin_name(lo, hi):
+    return f"{lo}-{hi}" if hi else f">{lo - 1}"
+
+
+def gap_pairs(episode_lengths, lo, hi, count, rng):
+    """`count` pairs (first, second) within episodes whose gap is uniform in [lo, hi]; None when
+    no episode is long enough."""
+    lengths = np.asarray(episode_lengths)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    room = np.maximum(lengths - lo, 0)
+    if room.sum() == 0:
+        return None
+    episodes = rng.choice(len(lengths), size=count, p=room / room.sum())
+    ep_len = lengths[episodes]
+    top = ep_len - 1 if hi is None else np.minimum(hi, ep_len - 1)
+    gap = rng.integers(lo, top + 1)
+    start = rng.integers(0, ep_len - gap)
+    first, second = offsets[episodes] + start, offsets[episodes] + start + gap
+    swap = rng.random(count) < 0.5
+    first[swap], second[swap] = second[swap], first[swap].copy()
+    return first, second
+
+
+def gap_table(probability_fn, episode_lengths, rng, pairs_per_bin=256, k=5, negative_gap=5):
+    """Per gap bin: pairs, mean P(reachable), and accuracy where the label is defined (positive:
+    gap <= k; negative: gap > negative_gap * k; the bin in between has no label).
+
+    probability_fn(first, second) -> P(reachable) of each pair of frame indices.
+    """
+    rows = []
+    for lo, hi in GAP_BINS:
+        pairs = gap_pairs(episode_lengths, lo, hi, pairs_per_bin, rng)
+        row = {"gap": _bin_name(lo, hi), "pairs": 0, "p_reachable": math.nan,
+               "accuracy": math.nan}
+        if pairs is not None:
+            p = np.asarray(probability_fn(*pairs), np.float64)
+            row.update(pairs=len(p), p_reachable=float(p.mean()))
+            if hi is not None and hi <= k:
+                row["accuracy"] = float((p > 0.5).mean())
+            elif lo > negative_gap * k:
+                row["accuracy"] = float((p <= 0.5).mean())
+        rows.append(row)
+    return rows
+
+
+# --- (b) scripted agents ----------------------------------------------------------------------
+
+def bonus_trace(rnet, scenario, frames, device="cpu", seed=0):
+    """Runs EC (the gin-configured memory and bonus) over one episode's frames [T+1, H, W, C].
+
+    Returns per step t = 1..T: bonus, memory size after the step, and whether the frame entered.
+    """
+    ec = EpisodicCuriosity(1, scenario, device, rnet=rnet, view="policy", seed=seed)
+    ec.begin(frames[:1], [{}])
+    bonus, memory, added = [], [], []
+    no = np.array([False])
+    for frame in frames[1:]:
+        bonus.append(float(ec.compute(None, None, frame[None], no, no, [{}])[0]))
+        memory.append(int(ec.memory.count[0]))
+        added.append(bool(ec.last_novel[0]))
+    return {"bonus": np.asarray(bonus), "memory": np.asarray(memory), "added": np.asarray(added),
+            "alpha": ec.alpha}
+
+
+def _action_index(env, engine):
+    """Action names -> indices: MiniWorld mazes and Ant share (forward 0, turn left 4, turn
+    right 5); VizDoom's come from the game's buttons."""
+    if engine == "vizdoom":
+        names = [b.name for b in env.unwrapped._game.get_available_buttons()]
+        lookup = {"forward": "MOVE_FORWARD", "left": "TURN_LEFT", "right": "TURN_RIGHT"}
+        return {k: names.index(v) for k, v in lookup.items() if v in names}
+    return {"forward": 0, "left": 4, "right": 5}
+
+
+class _MazeExplorer:
+    """Walks shortest paths to the maze cell farthest from where it stands, again and again."""
+
+    def __init__(self, env, actions, rng):
+        self.env, self.actions, self.rng, self.path = env.unwrapped, actions, rng, []
+
+    def __call__(self, info):
+        layout = self.env.layout
+        cell = tuple(info["agent_cell"])
+        if not self.path:
+            dist = layout.distances(cell)
+            far = np.argwhere(dist == dist.max())
+            target = tuple(far[self.rng.integers(len(far))])
+            self.path = layout.path(cell, target)[1:]
+            if not self.path:
+                return self.actions["left"]
+        x, z = np.asarray(info["agent_xy"], np.float64)
+        row, col = self.path[0]
+        dx, dz = col + 0.5 - x, row + 0.5 - z
+        if math.hypot(dx, dz) < 0.3:
+            self.path.pop(0)
+            return self(info)
+        error = (math.atan2(-dz, dx) - self.env.agent.dir + math.pi) % (2 * math.pi) - math.pi
+        if error > 0.2:
+            return self.actions["left"]
+        if error < -0.2:
+            return self.actions["right"]
+        return self.actions["forward"]
+
+
+class _WallBouncer:
+    """Forward; when a step makes no progress, turns right for a few steps (a wall follower)."""
+
+    def __init__(self, actions, rng):
+        self.actions, self.rng, self.turning, self.last = actions, rng, 0, None
+
+    def __call__(self, info):
+        xy = np.asarray(info["agent_xy"], np.float64)
+        if self.last is not None and self.turning == 0 and np.linalg.norm(xy - self.last) < 1e-3 \
+                * max(1.0, np.abs(xy).max()):
+            self.turning = int(self.rng.integers(2, 6))
+        self.last = xy
+        if self.turning:
+            self.turning -= 1
+            return self.actions["right"]
+        return self.actions["forward"]
+
+
+def make_agent(name, env, engine, rng):
+    actions = _action_index(env, engine)
+    if name == "couch_potato":
+        return lambda info: actions["left"]
+    if name == "random":
+        return lambda info: int(rng.integers(env.action_space.n))
+    if engine == "miniworld":
+        return _MazeExplorer(env, actions, rng)
+    return _WallBouncer(actions, rng)
+
+
+def play(scenario_name, agent_name, steps, view="raw", index=0, seed=0):
+    """One VALIDATION episode of a scripted agent: frames of the view [T+1, ...], positions."""
+    scenario = envs.get(scenario_name)
+    env = envs.make_env(scenario_name, envs.Split.VALIDATION, index, keep_raw_obs=view == "raw")
+    rng = np.random.default_rng(seed)
+    try:
+        obs, info = env.reset()
+        agent = make_agent(agent_name, env, scenario.engine, rng)
+        frames, positions = [info["raw_obs"] if view == "raw" else obs], [info.get("agent_xy")]
+        for _ in range(min(steps, scenario.episode_steps - 1)):
+            obs, _, terminated, truncated, info = env.step(agent(info))
+            if terminated or truncated:
+                break
+            frames.append(info["raw_obs"] if view == "raw" else obs)
+            positions.append(info.get("agent_xy"))
+    finally:
+        env.close()
+    return np.stack(frames), np.asarray(positions, np.float64)
+
+
+def agent_summary(trace, positions=None):
+    """Means over an agent's steps, and how far it went (map units from its start)."""
+    summary = {"steps": len(trace["bonus"]), "bonus_mean": float(trace["bonus"].mean()),
+               "bonus_stderr": float(trace["bonus"].std() / math.sqrt(max(len(trace["bonus"]), 1))),
+               "memory_final": int(trace["memory"][-1]) if len(trace["memory"]) else 0,
+               "added_fraction": float(trace["added"].mean()) if len(trace["added"]) else 0.0}
+    if positions is not None and len(positions) and positions[0] is not None:
+        summary["farthest"] = float(np.linalg.norm(positions - positions[0], axis=1).max())
+    return summary
+
+
+def verdict(summaries, alpha):
+    """The one line: does the explorer out-earn the couch potato, by how much?"""
+    explorer, potato = summaries["explorer"], summaries["couch_potato"]
+    diff = explorer["bonus_mean"] - potato["bonus_mean"]
+    noise = 2 * math.hypot(explorer["bonus_stderr"], potato["bonus_stderr"])
+    separated = diff > max(SEPARATION * alpha, noise)
+    numbers = (f"explorer {explorer['bonus_mean']:+.5f} vs couch potato "
+               f"{potato['bonus_mean']:+.5f} per step: difference {diff:+.5f} "
+               f"({diff / alpha:+.2f} alpha; needs > {max(SEPARATION * alpha, noise):.5f})")
+    if separated:
+        return True, f"PASS: the explorer's bonus exceeds the couch potato's: {numbers}"
+    return False, f"FAIL: no separation: {numbers}"
+
+
+# --- the card ---------------------------------------------------------------------------------
+
+@gin.configurable(denylist=["out_dir", "data_dir", "device"])
+def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = None,
+                 agent_steps: int = 600, pairs_per_bin: int = 256, seed: int = 0) -> dict:
+    """Writes report.md / report.json / report.png into `out_dir` (holding r_network.pt)."""
+    out_dir = pathlib.Path(out_dir)
+    rnet = load_rnet(out_dir / BEST, device).eval()
+    meta = data.read_meta(data_dir) if data_dir and data.is_complete(data_dir) else {}
+    scenario = scenario or meta.get("scenario")
+    if scenario is None:
+        raise UsageError(f"no scenario recorded with the R-network data for {out_dir}; pass "
+                         "--scenario")
+    view = meta.get("view", "raw" if (rnet.config.get("input_shape") or [0])[0] != 84
+                    else "policy")
+    result = {"scenario": scenario, "view": view, "gap_table": [], "agents": {}}
+    if data_dir and (pathlib.Path(data_dir) / "valid").is_dir():
+        valid = data.Frames(pathlib.Path(data_dir) / "valid")
+        trainer = RTrainer(rnet, device)
+        result["gap_table"] = gap_table(lambda a, b: trainer.probabilities(valid, a, b),
+                                        valid.episode_lengths, np.random.default_rng(seed),
+                                        pairs_per_bin, trainer.k, trainer.negative_gap)
+    traces = {}
+    for agent in AGENTS:
+        frames, positions = play(scenario, agent, agent_steps, view, seed=seed)
+        traces[agent] = bonus_trace(rnet, envs.get(scenario), frames, device, seed)
+        result["agents"][agent] = agent_summary(traces[agent], positions)
+    alpha = traces["explorer"]["alpha"]
+    result["separated"], result["verdict"] = verdict(result["agents"], alpha)
+    atomic_write_text(out_dir / "report.json", json.dumps(result, indent=1))
+    atomic_write_text(out_dir / "report.md", _markdown(result, out_dir))
+    _plot(result, traces, out_dir / "report.png")
+    logging.info("R-network report card: %s", result["verdict"])
+    return result
+
+
+def read_verdict(r_networks_dir) -> str | None:
+    path = pathlib.Path(r_networks_dir) / "report.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())["verdict"]
+
+
+def _fmt(value, digits=3):
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:.{digits}f}"
+
+
+def _markdown(result, out_dir):
+    lines = [f"# R-network report card: {result['scenario']} ({result['view']} view)", "",
+             f"**Verdict**: {result['verdict']}", "",
+             "## (a) Held-out pairs by step gap", "",
+             "| gap (steps) | pairs | P(reachable) | accuracy |", "| --- | --- | --- | --- |"]
+    lines += [f"| {r['gap']} | {r['pairs']} | {_fmt(r['p_reachable'])} | {_fmt(r['accuracy'])} |"
+              for r in result["gap_table"]]
+    lines += ["", "Labels: reachable when 1-5 steps apart, unreachable beyond 25; 6-25 unlabelled.",
+              "", "## (b) Scripted agents on a VALIDATION level", "",
+              "| agent | steps | mean bonus | memory slots | frames entering memory | farthest |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for name, s in result["agents"].items():
+        lines.append(f"| {name} | {s['steps']} | {s['bonus_mean']:+.5f} | {s['memory_final']} | "
+                     f"{s['added_fraction']:.3f} | {_fmt(s.get('farthest'), 1)} |")
+    lines += ["", "![report](report.png)", ""]
+    return "\n".join(lines)
+
+
+def _plot(result, traces, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    table = result["gap_table"]
+    if table:
+        x = np.arange(len(table))
+        axes[0].plot(x, [r["p_reachable"] for r in table], "o-", label="P(reachable)")
+        axes[0].plot(x, [r["accuracy"] for r in table], "s--", label="accuracy")
+        axes[0].set_xticks(x, [r["gap"] for r in table])
+        axes[0].set_ylim(0, 1)
+        axes[0].legend()
+    axes[0].set(title="held-out pairs by step gap", xlabel="gap (steps)")
+    for name, trace in traces.items():
+        window = max(1, len(trace["bonus"]) // 30)
+        smooth = np.convolve(trace["bonus"], np.ones(window) / window, mode="valid")
+        axes[1].plot(smooth, label=name)
+        axes[2].plot(trace["memory"], label=name)
+    axes[1].set(title="EC bonus per step (moving mean)", xlabel="step")
+    axes[2].set(title="memory slots filled", xlabel="step")
+    axes[1].legend()
+    fig.suptitle(f"{result['scenario']}: {result['verdict'][:110]}", fontsize=9)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _define_flags():
+    """The binary's flags (defined only when run as one: other binaries own --scenario)."""
+    from episodic_curiosity import cli
+    flags.DEFINE_string("r_networks_path", None, "Directory holding r_network.pt.")
+    flags.DEFINE_string("scenario", None, "Scenario of the scripted agents (default: the data's).")
+    flags.DEFINE_string("r_training_data", None,
+                        "Generated data for the gap table (default: ../r_training_data).")
+    flags.DEFINE_string("device", "cpu", "Torch device.")
+    cli.define_gin_flags()
+
+
+def main(argv):
+    del argv
+    from episodic_curiosity import configuration
+    FLAGS = flags.FLAGS
+    if not FLAGS.r_networks_path:
+        raise UsageError("--r_networks_path is required (a directory holding r_network.pt)")
+    configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
+    data_dir = FLAGS.r_training_data or pathlib.Path(FLAGS.r_networks_path).parent / \
+        "r_training_data"
+    result = write_report(FLAGS.r_networks_path, data_dir if pathlib.Path(data_dir).is_dir()
+                          else None, FLAGS.device, scenario=FLAGS.scenario)
+    print(result["verdict"])
+
+
+if __name__ == "__main__":
+    from episodic_curiosity import cli
+    _define_flags()
+    cli.run(main)

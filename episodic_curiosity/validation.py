@@ -1,0 +1,141 @@
+"""Every numeric gin parameter a user can set, checked before a run directory is touched.
+
+A zero, negative or fractional count fails late and messily (a traceback minutes in, after the run
+directory was written); here it is one `error:` line naming the binding and the valid range.
+PPOConfig checks its own fields (`PPOConfig.__post_init__`); this module checks the rest.
+"""
+
+import math
+import numbers
+
+from episodic_curiosity import configuration
+from episodic_curiosity.errors import UsageError
+
+NATURE_CNN_MIN_SIZE = 36  # the smallest frame the policy's three convolutions accept
+
+
+def integer(name: str, value, minimum: int = 1) -> None:
+    """`value` must be an int >= minimum (bools and floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise UsageError(f"{name} = {value!r} is invalid: it must be an integer >= {minimum}; "
+                         "fix the gin binding or preset")
+
+
+def real(name: str, value, low: float = -math.inf, high: float = math.inf,
+         low_open: bool = False) -> None:
+    """`value` must be a finite number in [low, high] ((low, high] when `low_open`)."""
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
+          and math.isfinite(value) and (value > low if low_open else value >= low)
+          and value <= high)
+    if not ok:
+        bounds = (f"{'(' if low_open else '['}{low:g}, {high:g}]" if math.isfinite(low)
+                  or math.isfinite(high) else "finite")
+        raise UsageError(f"{name} = {value!r} is invalid: it must be a number in {bounds}; "
+                         "fix the gin binding or preset")
+
+
+def _positive(name, value):
+    real(name, value, 0.0, low_open=True)
+
+
+def _count(name, value):
+    integer(name, value, 1)
+
+
+def _index(name, value):
+    integer(name, value, 0)
+
+
+def _optional_positive(name, value):
+    if value is not None:
+        _positive(name, value)
+
+
+def _optional_count(name, value):
+    if value is not None:
+        _count(name, value)
+
+
+RULES = {
+    "train_policy.total_steps": _count,
+    "train_policy.seed": _index,
+    "train_policy.num_workers": _index,
+    "train_policy.obs_size": lambda n, v: integer(n, v, NATURE_CNN_MIN_SIZE),
+    "train_policy.reward_scale": real,
+    "train_policy.eval_every_updates": _count,
+    "train_policy.eval_envs": _count,
+    "train_policy.checkpoint_every_updates": _count,
+    "train_policy.keep_checkpoints": _count,
+    "train_policy.torch_threads": _index,
+    "generate.total_steps": _count,
+    "generate.num_envs": _count,
+    "generate.num_workers": _index,
+    "generate.shard_steps": _count,
+    "generate.valid_fraction": lambda n, v: real(n, v, 0.0, 1.0, low_open=True),
+    "generate.seed": _index,
+    "train_r.epochs": _count,
+    "train_r.steps_per_epoch": _count,
+    "train_r.valid_pairs": _count,
+    "train_r.seed": _index,
+    "RTrainer.learning_rate": _positive,
+    "RTrainer.batch_size": _count,
+    "RTrainer.k": _count,
+    "RTrainer.negative_gap": _count,
+    "RNetwork.width": _count,
+    "RNetwork.embedding_size": _count,
+    "EpisodicCuriosity.memory_capacity": _count,
+    "EpisodicCuriosity.percentile": lambda n, v: real(n, v, 0.0, 100.0),
+    "EpisodicCuriosity.novelty_threshold": lambda n, v: real(n, v, 0.0, 1.0),
+    "EpisodicCuriosity.alpha": real,
+    "EpisodicCuriosity.beta": real,
+    "EpisodicCuriosity.seed": _index,
+    "EpisodicCuriosityOnline.history_steps": _count,
+    "EpisodicCuriosityOnline.retrain_period": _count,
+    "EpisodicCuriosityOnline.epochs": _count,
+    "EpisodicCuriosityOnline.steps_per_epoch": _optional_count,  # None: a full pass
+    "EpisodicCuriosityOnline.seed": _index,
+    "GridOracle.alpha": real,
+    "GridOracle.grid": _count,
+    "GridOracle.normalizer": _positive,
+    "GridOracle.cell_size": _optional_positive,
+    "StateCounts.coef": real,
+    "EpisodicStateCounts.coef": real,
+    "RIDE.coef": real,
+    "NGUEpisodic.coef": real,
+    "NGUEpisodic.k": _count,
+    "NGUEpisodic.kernel_epsilon": _positive,
+    "NGUEpisodic.cluster_distance": lambda n, v: real(n, v, 0.0),
+    "NGUEpisodic.c": _positive,
+    "NGUEpisodic.max_similarity": _positive,
+    "NGUEpisodic.memory_capacity": _count,
+    "E3B.coef": real,
+    "E3B.ridge": _positive,
+    "DynamicsModel.embed_dim": _optional_count,
+    "DynamicsModel.forward_loss_coef": lambda n, v: real(n, v, 0.0),
+    "DynamicsModel.inverse_loss_coef": lambda n, v: real(n, v, 0.0),
+    "DynamicsModel.learning_rate": _positive,
+    "DynamicsModel.rmsprop_alpha": lambda n, v: real(n, v, 0.0, 1.0),
+    "DynamicsModel.rmsprop_eps": _positive,
+    "DynamicsModel.max_grad_norm": _positive,
+    "DynamicsModel.steps_per_update": _count,
+    "DynamicsModel.max_batch": _count,
+}
+
+
+def check_numeric_bindings() -> None:
+    """Raises UsageError for the first bound numeric parameter out of range (defaults are valid)."""
+    from episodic_curiosity.agents import ppo
+    from episodic_curiosity.envs import splits
+    config = ppo.PPOConfig()  # its __post_init__ checks PPO's fields
+    for name, rule in RULES.items():
+        value = configuration.query(name, _UNBOUND)
+        if value is not _UNBOUND:
+            rule(name, value)
+    seed = configuration.query("train_policy.seed", 0)
+    if (seed + 1) * config.num_envs > splits.MAX_EPISODE_ENVS:
+        raise UsageError(f"train_policy.seed (--run_number) = {seed} with PPOConfig.num_envs = "
+                         f"{config.num_envs} needs env indices past {splits.MAX_EPISODE_ENVS} "
+                         "per split; use a smaller --run_number")
+
+
+_UNBOUND = object()
