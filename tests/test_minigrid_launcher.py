@@ -52,8 +52,8 @@ def test_sigkill_then_rerun_resumes_with_the_bonus_state(tmp_path, method):
     (["--method=ppo_plus_ride", "--scenario=minigrid_multiroom_n99_s4"],
      ["minigrid_multiroom_n99_s4", "minigrid_multiroom_n7_s4"]),
     (["--method=ppo_plus_counts", "--scenario=doom_dense"], ["state_key", "doom_dense"]),
-    (["--method=ppo_plus_ngu_episodic", "--scenario=minigrid_multiroom_n2_s4",
-      "--gin_bindings=NGUEpisodic.lifelong = 'rnd'"], ["RND"]),
+    (["--method=ppo_plus_ec", "--scenario=minigrid_multiroom_n2_s4"],
+     ["pixel", "minigrid_multiroom_n2_s4_rgb"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needles):
     result = run_launcher(*args, f"--workdir={tmp_path}")

@@ -52,7 +52,9 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
         preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None) -> RunDir:
     """Validates every input before anything is written, then runs the method's stages."""
     method = methods.get(method_name)
-    envs.get(scenario)
+    if method.needs_pixels and envs.get(scenario).symbolic:
+        raise UsageError(f"{method_name} needs pixel observations and {scenario} is MiniGrid's "
+                         f"symbolic view; use --scenario={scenario}_rgb")
     if run_number < 0:
         raise UsageError(f"--run_number must be >= 0, got {run_number}")
     if r_networks_path and not method.needs_offline_rnet:

@@ -11,6 +11,7 @@ class Method:
     name: str
     description: str
     needs_offline_rnet: bool = False  # generate_r_training_data -> train_r before the policy
+    needs_pixels: bool = False  # an R-network on frames: not MiniGrid's symbolic view
 
     @property
     def gin_files(self):
@@ -27,8 +28,9 @@ class Method:
 METHODS = {m.name: m for m in [
     Method("ppo", "PPO on the task reward alone"),
     Method("ppo_plus_ec", "PPO + episodic curiosity, R-network trained offline",
-           needs_offline_rnet=True),
-    Method("ppo_plus_eco", "PPO + episodic curiosity, R-network trained online"),
+           needs_offline_rnet=True, needs_pixels=True),
+    Method("ppo_plus_eco", "PPO + episodic curiosity, R-network trained online",
+           needs_pixels=True),
     Method("ppo_plus_grid_oracle", "PPO + privileged (x, y) cell-count bonus"),
     Method("ppo_plus_ride", "PPO + RIDE (impact of a step on a learned state, / sqrt of "
            "episodic visits)"),
