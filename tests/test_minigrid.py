@@ -122,3 +122,24 @@ def test_unknown_minigrid_task_is_a_usage_error():
     with pytest.raises(Exception) as e:
         registry.get("minigrid_multiroom_n99")
     assert "minigrid_multiroom_n7_s4" in str(e.value)
+
+
+def test_symbolic_views_get_the_minigrid_network():
+    import torch
+    from episodic_curiosity.agents import networks
+    network = networks.ActorCritic(envs.get("minigrid_multiroom_n7_s4").obs_shape(), 7)
+    assert isinstance(network.torso, networks.MiniGridNet)
+    logits, value = network(torch.zeros((5, 7, 7, 3), dtype=torch.uint8))
+    assert logits.shape == (5, 7) and value.shape == (5,)
+    pixels = networks.ActorCritic(envs.get("minigrid_multiroom_n7_s4_rgb").obs_shape(), 7)
+    assert isinstance(pixels.torso, networks.NatureCNN)
+
+
+def test_noisy_action_share_of_an_untrained_policy_is_about_uniform():
+    import torch
+    from episodic_curiosity.agents import action_stats, networks
+    torch.manual_seed(0)
+    network = networks.ActorCritic((7, 7, 3), 7)  # near-uniform logits at initialisation
+    shares, success = action_stats.action_frequencies(network, NOISY, episodes=4)
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares[DROP] == pytest.approx(1 / 7, abs=0.04) and 0.0 <= success <= 1.0
