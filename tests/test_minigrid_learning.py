@@ -2,11 +2,14 @@
 
 Same PPO for every method (fixed seeds, in-process envs); each method keeps its own gin defaults.
 The metric is the share of 32 TEST-layout episodes in which the final (stochastic) policy reaches
-the goal, as the RIDE paper reports solved episodes.
+the goal, as the RIDE paper reports solved episodes. Measured (2026-11-22, this seed): PPO 0.31,
+counts 0.59, RIDE 0.91 (training-episode return over the last updates: PPO 0.01-0.08, counts
+0.10-0.29, RIDE up to 0.44). With counts x10 (coef 0.05) neither count method reached the goal.
 """
 
 import pytest
 
+from episodic_curiosity import envs
 from episodic_curiosity.agents import action_stats
 from episodic_curiosity.launch import local
 
@@ -22,7 +25,6 @@ MARGIN = 0.15
 
 def goal_share(method, workdir):
     run_dir = local.run(method, SCENARIO, workdir, extra_bindings=SMALL_PPO)
-    from episodic_curiosity import envs
     network, _ = action_stats.load_policy(run_dir, envs.get(SCENARIO))
     return action_stats.action_frequencies(network, SCENARIO, episodes=32)[1]
 
