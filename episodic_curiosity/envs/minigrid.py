@@ -74,7 +74,7 @@ def state_fingerprint(env) -> int:
 class MiniGridTask(gym.Env):
     """One MiniGrid env; `make_raw()` builds the unwrapped minigrid env, `seed` is a level seed."""
 
-    metadata = {"render_modes": ["rgb_array"]}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}  # minigrid's own
 
     def __init__(self, make_raw, seed: int, view: str = "symbolic"):
         if view not in VIEWS:
