@@ -3,6 +3,8 @@
   python benchmarks/throughput.py --scenario=doom_dense [--updates=3] [--workers=2]
       [--methods=ppo,ppo_plus_ec] [--rnet_widths=64,16]
   python benchmarks/throughput.py --all_scenarios   # steps/s of every scenario, one process
+  python benchmarks/throughput.py --scenario=minigrid_multiroom_n7_s4 --methods=ppo,\
+      ppo_plus_ride,ppo_plus_counts,ppo_plus_episodic_counts,ppo_plus_ngu_episodic,ppo_plus_e3b
 
 --all_scenarios steps each scenario with random actions in one process at 84x84 (episode
 resets included, the first reset not), against the target of 300 steps/s for the 3-D mazes.
@@ -23,7 +25,7 @@ from absl import app, flags
 
 from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import trainer
-from episodic_curiosity.launch import methods
+from episodic_curiosity.launch import local, methods
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import save_rnet
 from episodic_curiosity.workdir import RunDir
@@ -67,7 +69,8 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
             save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
             bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
                          "EpisodicCuriosity.novelty_threshold = 1.0"]
-        configuration.parse(methods.get(method).gin_files, bindings)
+        # The launcher's files: method, scenario family (MiniGrid: one torch thread), scenario.
+        configuration.parse(local.gin_files(methods.get(method), scenario, None), bindings)
         trainer.train_policy(RunDir(f"{tmp}/run"))
         with open(f"{tmp}/run/progress.csv") as f:
             times = [float(row["timestamp_s"]) for row in csv.DictReader(f)]

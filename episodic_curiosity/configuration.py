@@ -13,6 +13,7 @@ def register_configurables():
     """Imports every module with gin configurables, so any binding can name them."""
     from episodic_curiosity.agents import ppo, trainer  # noqa: F401
     from episodic_curiosity.rewards import episodic_curiosity, grid_oracle  # noqa: F401
+    from episodic_curiosity.rewards import counts, dynamics, e3b, ngu, ride  # noqa: F401
     from episodic_curiosity.rnet import data, model, offline, report, training  # noqa: F401
     from episodic_curiosity import wandb_sink  # noqa: F401
 

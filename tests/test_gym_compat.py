@@ -11,8 +11,10 @@ from episodic_curiosity import envs
 
 MAZES = {"sparse", "verysparse", "noreward", "norewardnofire", "sparseplusdoors", "dense1",
          "dense2"}
-# check_env builds the env three times and resets it about ten times: ~10 s per maze here.
-SCENARIOS = [pytest.param(n, marks=pytest.mark.slow) if n in MAZES else n
+# check_env builds the env three times and resets it about ten times: ~10 s per maze here, and
+# as much for MiniGrid's N12-S10 (room placement retries, ~0.3 s a reset).
+SLOW = MAZES | {"minigrid_multiroom_n12_s10", "minigrid_multiroom_n12_s10_rgb"}
+SCENARIOS = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
              for n in envs.names(available_only=True)]
 
 

@@ -49,7 +49,8 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward) -> _Run:
     device = resolve_device(device)
     if torch_threads:
         torch.set_num_threads(torch_threads)
-    network = networks.ActorCritic((obs_size, obs_size, 3), scenario_spec.num_actions).to(device)
+    network = networks.ActorCritic(scenario_spec.obs_shape(obs_size),
+                                   scenario_spec.num_actions).to(device)
     # Built before the run directory: a missing or misshapen R-network leaves no trace.
     bonus_module = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
                                      device=device) if intrinsic_reward else None)

@@ -46,7 +46,9 @@ def _tile(image, label):
 def render(path: str, names=None, columns: int = 6) -> np.ndarray:
     """Writes the gallery PNG to `path` and returns it (RGB)."""
     tiles = []
-    for name in names or registry.names(available_only=True):
+    # Symbolic MiniGrid views are object indices, not pictures: their _rgb twins stand for them.
+    default = [n for n in registry.names(available_only=True) if not registry.get(n).symbolic]
+    for name in names or default:
         views = _views(name)
         tiles.append(_tile(views[0], name))
         if len(views) > 1:

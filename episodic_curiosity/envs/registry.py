@@ -38,6 +38,15 @@ class Scenario:
     # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
     # but `get` refuses it with this one-line message.
     unavailable: Callable[[], str | None] = lambda: None
+    # True: observations are MiniGrid's symbolic 7x7x3 view (not resized); else RGB frames.
+    symbolic: bool = False
+    # What the env puts in `info` beyond agent_xy: "state_key" (an exact discrete state, for
+    # count-based bonuses).
+    features: frozenset = frozenset()
+
+    def obs_shape(self, obs_size: int = 84) -> tuple:
+        """The shape of the observations make_env returns (the policy's input)."""
+        return (7, 7, 3) if self.symbolic else (obs_size, obs_size, 3)
 
 
 _SCENARIOS: dict[str, Scenario] = {}
@@ -94,7 +103,8 @@ def build_env(scenario: str, split: str = "TEST", index: int = 0, obs_size: int 
     spec = get(scenario)
     env = spec.build(level_seed(Split[split], index))
     env.render_mode = render_mode
-    env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
+    if not spec.symbolic:  # MiniGrid's symbolic view is not an image: no resize
+        env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
     if spec.metric == "oracle":
         env = wrappers.OracleReward(env, spec.oracle_cell)
     return wrappers.EpisodeStatistics(env, spec.oracle_cell)
@@ -212,3 +222,50 @@ for _name, _level in dmlab.LEVELS.items():
         build=functools.partial(dmlab.DmLabEnv, _level), oracle_cell=30.0,
         metric="oracle" if _name in NO_REWARD else "task", raw_shape=(84, 84, 3),
         unavailable=dmlab.unavailable_reason))
+
+
+# MiniGrid: the RIDE paper's tasks (and two small ones for quick checks), each as the symbolic
+# 7x7x3 view and, with the suffix _rgb, as that view drawn in 84x84 pixels.
+_MINIGRID = (
+    ("multiroom_n7_s4", "MiniGrid-MultiRoom-N6-v0", dict(minNumRooms=7, maxNumRooms=7,
+                                                         maxRoomSize=4), 140),
+    ("multiroom_n7_s8", "MiniGrid-MultiRoom-N6-v0", dict(minNumRooms=7, maxNumRooms=7,
+                                                         maxRoomSize=8), 140),
+    ("multiroom_n10_s4", "MiniGrid-MultiRoom-N6-v0", dict(minNumRooms=10, maxNumRooms=10,
+                                                          maxRoomSize=4), 200),
+    ("multiroom_n10_s10", "MiniGrid-MultiRoom-N6-v0", dict(minNumRooms=10, maxNumRooms=10,
+                                                           maxRoomSize=10), 200),
+    ("multiroom_n12_s10", "MiniGrid-MultiRoom-N6-v0", dict(minNumRooms=12, maxNumRooms=12,
+                                                           maxRoomSize=10), 240),
+    ("multiroom_noisytv_n7_s4", "noisytv", dict(minNumRooms=7, maxNumRooms=7, maxRoomSize=4),
+     140),
+    ("keycorridor_s3r3", "MiniGrid-KeyCorridorS3R3-v0", {}, 270),
+    ("obstructedmaze_2dlh", "MiniGrid-ObstructedMaze-2Dlh-v0", {}, 576),
+    ("multiroom_n2_s4", "MiniGrid-MultiRoom-N2-S4-v0", {}, 40),
+    ("doorkey_5x5", "MiniGrid-DoorKey-5x5-v0", {}, 250),
+    ("doorkey_8x8", "MiniGrid-DoorKey-8x8-v0", {}, 640),
+)
+
+
+def _minigrid(env_id: str, kwargs: dict, view: str):
+    """A builder for a MiniGrid scenario; imports minigrid only when an env is made."""
+    def build(seed: int) -> gym.Env:
+        from episodic_curiosity.envs import minigrid
+        return minigrid.MiniGridTask(functools.partial(minigrid.make_raw, env_id, kwargs), seed,
+                                     view)
+    return build
+
+
+for _name, _env_id, _kwargs, _steps in _MINIGRID:
+    _what = ("MultiRoom-N7-S4 with a noisy TV: action 4 (drop) re-colours a ball at random"
+             if _env_id == "noisytv" else
+             _env_id + "".join(f" {k}={v}" for k, v in _kwargs.items()))
+    for _view, _suffix in (("symbolic", ""), ("rgb", "_rgb")):
+        register(Scenario(
+            name=f"minigrid_{_name}{_suffix}", engine="minigrid", num_actions=7,
+            episode_steps=_steps,
+            description=f"{_what} ({'symbolic 7x7x3' if _view == 'symbolic' else '84x84 RGB'} "
+                        "partial view)",
+            build=_minigrid(_env_id, _kwargs, _view), oracle_cell=1.0,
+            raw_shape=(7, 7, 3) if _view == "symbolic" else (84, 84, 3),
+            symbolic=_view == "symbolic", features=frozenset({"state_key"})))

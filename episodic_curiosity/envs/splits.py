@@ -21,6 +21,11 @@ def level_seed(split: Split, index: int) -> int:
     return split.value * _SEEDS_PER_SPLIT + index
 
 
+def split_of(seed: int) -> Split:
+    """The split a level seed belongs to (the inverse of `level_seed`)."""
+    return Split(seed // _SEEDS_PER_SPLIT)
+
+
 MAX_EPISODE_ENVS = 50_000  # env indices per split that get their own episode seeds
 _EPISODES_PER_ENV = 10_000  # then an env's episodes repeat (20M steps of 2k-step episodes)
 

@@ -21,6 +21,7 @@ def _step_group(envs, actions):
             info["final_obs"] = obs
             obs, reset_info = env.reset()
             info["agent_xy_reset"] = reset_info.get("agent_xy")
+            info["state_key_reset"] = reset_info.get("state_key")
             if "raw_obs" in info:
                 info["final_raw_obs"] = info["raw_obs"]
                 info["raw_obs"] = reset_info["raw_obs"]

@@ -16,11 +16,17 @@ from episodic_curiosity.workdir import RunDir, run_path
 
 
 def gin_files(method: methods.Method, scenario: str, preset: str | None):
-    """method -> scenario -> preset: later files override earlier ones."""
+    """method -> scenario family (engine) -> scenario -> method on that scenario -> preset: later
+    files override earlier ones."""
     files = list(method.gin_files)
+    family_file = configuration.GIN_DIR / "scenarios" / f"{envs.get(scenario).engine}.gin"
+    if family_file.is_file():
+        files.append(family_file)
     scenario_file = configuration.GIN_DIR / "scenarios" / f"{scenario}.gin"
     if scenario_file.is_file():
         files.append(scenario_file)
+    if method.task_gin_file(scenario):
+        files.append(method.task_gin_file(scenario))
     for name in (preset.split(",") if preset else []):
         if name not in methods.PRESETS:
             raise UsageError(not_one_of("preset", name, methods.PRESETS))
@@ -46,7 +52,9 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
         preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None) -> RunDir:
     """Validates every input before anything is written, then runs the method's stages."""
     method = methods.get(method_name)
-    envs.get(scenario)
+    if method.needs_pixels and envs.get(scenario).symbolic:
+        raise UsageError(f"{method_name} needs pixel observations and {scenario} is MiniGrid's "
+                         f"symbolic view; use --scenario={scenario}_rgb")
     if run_number < 0:
         raise UsageError(f"--run_number must be >= 0, got {run_number}")
     if r_networks_path and not method.needs_offline_rnet:

@@ -1,4 +1,4 @@
-"""The one interface of every intrinsic reward (EC, ECO, grid oracle; ICM, RND, RIDE next).
+"""The one interface of every intrinsic reward (EC, ECO, grid oracle, counts, RIDE, NGU, E3B).
 
 Unlike the original's reward-as-env-wrapper, the learner calls the module on each batch of
 transitions, so task and intrinsic reward stay apart (RND's two value heads need that), and the
@@ -8,6 +8,31 @@ module's whole state is saved with the policy checkpoint.
 import abc
 
 import numpy as np
+
+from episodic_curiosity.errors import UsageError
+
+
+def require_feature(scenario, feature: str, what: str) -> None:
+    """Refuses, in one line, a scenario whose envs do not report `feature` in their info."""
+    if feature not in scenario.features:
+        raise UsageError(f"{what} need info['{feature}'], which scenario '{scenario.name}' does "
+                         "not provide; use a scenario that has it (the minigrid_* ones do)")
+
+
+def done_mask(terminated, truncated) -> np.ndarray:
+    return np.asarray(terminated) | np.asarray(truncated)
+
+
+def reached_obs(next_obs, terminated, truncated, infos) -> np.ndarray:
+    """s' of every transition: `next_obs`, except the last frame where an episode ended (there
+    `next_obs` already starts the next episode)."""
+    done = done_mask(terminated, truncated)
+    if not done.any():
+        return next_obs
+    reached = np.array(next_obs, copy=True)
+    for i in np.flatnonzero(done):
+        reached[i] = infos[i]["final_obs"]
+    return reached
 
 
 class IntrinsicReward(abc.ABC):

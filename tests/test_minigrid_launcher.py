@@ -1,0 +1,65 @@
+"""The episodic-novelty methods on MiniGrid through the launcher: kill and resume, bad input."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, run_launcher
+from episodic_curiosity import checkpoint
+
+SMOKE = ["--scenario=minigrid_multiroom_n2_s4", "--preset=smoke"]
+SMOKE_BATCH, SMOKE_TOTAL = 4 * 64, 4096
+
+
+def steps(path):
+    with open(path, newline="") as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+# One method through the whole binary (RIDE: networks, optimizer and episodic counts in its
+# state); every method's state round trip is exact in test_episodic_bonuses.py.
+@pytest.mark.parametrize("method", ["ppo_plus_ride"])
+def test_sigkill_then_rerun_resumes_with_the_bonus_state(tmp_path, method):
+    run = tmp_path / method / "minigrid_multiroom_n2_s4" / "run_number_0"
+    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"),
+                             f"--method={method}", *SMOKE, f"--workdir={tmp_path}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
+    assert 0 < killed_at < SMOKE_TOTAL
+    saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]
+    assert saved["model"]["embedding"] and saved["model"]["optimizer"]["state"]
+    result = run_launcher(f"--method={method}", *SMOKE, f"--workdir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (f"resuming minigrid_multiroom_n2_s4 at step {killed_at}"
+            in (run / "log.txt").read_text())
+    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
+    with open(run / "progress.csv", newline="") as f:
+        assert all(row["intrinsic_bonus_mean"] for row in csv.DictReader(f))
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--method=ppo_plus_ride", "--scenario=minigrid_multiroom_n99_s4"],
+     ["minigrid_multiroom_n99_s4", "minigrid_multiroom_n7_s4"]),
+    (["--method=ppo_plus_counts", "--scenario=doom_dense"], ["state_key", "doom_dense"]),
+    (["--method=ppo_plus_ec", "--scenario=minigrid_multiroom_n2_s4"],
+     ["pixel", "minigrid_multiroom_n2_s4_rgb"]),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needles):
+    result = run_launcher(*args, f"--workdir={tmp_path}")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+    assert not any(tmp_path.rglob("*.csv"))
