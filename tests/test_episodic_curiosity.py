@@ -106,7 +106,7 @@ def test_eco_trains_full_passes_at_the_originals_learning_rate():
     from episodic_curiosity.launch import local, methods
     from episodic_curiosity.rnet.pairs import pairs_per_pass
     configuration.parse(local.gin_files(methods.get("ppo_plus_eco"), "doom_dense", None),
-                        ["RNetwork.width = 4"])
+                        ["RNetwork.width = 4", "EpisodicCuriosity.memory_capacity = 8"])
     try:
         eco = EpisodicCuriosityOnline(2, envs.get("doom_dense"), "cpu", history_steps=400,
                                       retrain_period=400, epochs=3, view="policy")

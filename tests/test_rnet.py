@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -92,3 +93,28 @@ def test_networks_saved_before_the_block_option_load_as_post_activation(tmp_path
     torch.save(state, tmp_path / "r_network.pt")
     loaded = load_rnet(tmp_path, "cpu")
     assert loaded.config["block"] == "postactivation"
+
+
+def test_offline_budget_is_the_papers_and_the_latest_network_is_kept(tmp_path):
+    """2000 epochs x 100 batches of 64 pairs (200k steps), the latest network kept: the
+    original's launcher takes its newest checkpoint, not the best by validation."""
+    from episodic_curiosity import configuration
+    from episodic_curiosity.launch import local, methods
+    from episodic_curiosity.rnet import data, offline
+    configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), "noreward", None))
+    assert [configuration.query(f"train_r.{n}", None) for n in ("epochs", "steps_per_epoch",
+                                                                "keep")] == [2000, 100, "latest"]
+    assert configuration.query("RTrainer.batch_size", None) == 64
+    configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), "noreward", "smoke"))
+    assert configuration.query("train_r.epochs", None) == 2  # the smoke preset stays small
+    configuration.parse()
+    rng = np.random.default_rng(0)
+    for split in data.SPLITS:
+        data._write_shard(tmp_path / "data" / split, 0,
+                          [rng.integers(0, 255, (60, 16, 16, 3), dtype=np.uint8)] * 2)
+    torch.manual_seed(0)
+    offline.train_r(tmp_path / "data", tmp_path / "out", "cpu", epochs=3, steps_per_epoch=1,
+                    valid_pairs=16)
+    saved = torch.load(tmp_path / "out" / "r_network.pt", weights_only=False)
+    assert saved["epoch"] == 3
+    assert saved["config"]["input_shape"] == [16, 16, 3]
