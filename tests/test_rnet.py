@@ -107,7 +107,7 @@ def test_offline_budget_is_the_papers_and_the_latest_network_is_kept(tmp_path):
     assert configuration.query("RTrainer.batch_size", None) == 64
     configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), "noreward", "smoke"))
     assert configuration.query("train_r.epochs", None) == 2  # the smoke preset stays small
-    configuration.parse()
+    configuration.parse([], ["RNetwork.width = 4"])
     rng = np.random.default_rng(0)
     for split in data.SPLITS:
         data._write_shard(tmp_path / "data" / split, 0,
@@ -115,6 +115,7 @@ def test_offline_budget_is_the_papers_and_the_latest_network_is_kept(tmp_path):
     torch.manual_seed(0)
     offline.train_r(tmp_path / "data", tmp_path / "out", "cpu", epochs=3, steps_per_epoch=1,
                     valid_pairs=16)
+    configuration.parse()
     saved = torch.load(tmp_path / "out" / "r_network.pt", weights_only=False)
     assert saved["epoch"] == 3
     assert saved["config"]["input_shape"] == [16, 16, 3]
