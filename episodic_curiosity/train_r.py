@@ -1,4 +1,4 @@
-"""Binary: train an R-network on generated shards; logs accuracy per epoch, keeps the best.
+"""Binary: train an R-network on generated shards; logs accuracy per epoch, then the report card.
 
   python -m episodic_curiosity.train_r --r_training_data=/tmp/r_data --output_dir=/tmp/r_net
 """

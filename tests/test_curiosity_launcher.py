@@ -1,6 +1,8 @@
 """ppo_plus_ec / ppo_plus_eco / ppo_plus_grid_oracle through the launcher, as a user runs them."""
 
 import csv
+import json
+import math
 import os
 import signal
 import subprocess
@@ -34,6 +36,17 @@ def test_ppo_plus_ec_runs_three_stages_then_skips_them(tmp_path):
     assert list((run / "r_training_data" / "valid").glob("shard_*.lengths.npy"))
     assert [r["epoch"] for r in rows(run / "r_networks" / "r_training.csv")] == ["1", "2"]
     assert (run / "r_networks" / "r_network.pt").is_file()
+    # The report card, and its verdict printed before the policy stage.
+    card = json.loads((run / "r_networks" / "report.json").read_text())
+    assert (run / "r_networks" / "report.md").is_file()
+    assert (run / "r_networks" / "report.png").stat().st_size > 0
+    assert [r["gap"] for r in card["gap_table"]][:3] == ["1-5", "6-25", "26-100"]
+    assert all(math.isfinite(r["p_reachable"]) for r in card["gap_table"] if r["pairs"])
+    for agent in ("couch_potato", "random", "explorer"):
+        assert math.isfinite(card["agents"][agent]["bonus_mean"])
+        assert card["agents"][agent]["memory_final"] >= 1
+    assert f"R-network report card ({run / 'r_networks'}/report.md): {card['verdict']}" \
+        in result.stdout
     progress = rows(run / "progress.csv")
     assert all(r["intrinsic_bonus_mean"] != "" for r in progress)
     assert all(0 < float(r["intrinsic_memory_fill"]) <= 1 for r in progress)
@@ -50,6 +63,18 @@ def test_ppo_plus_ec_runs_three_stages_then_skips_them(tmp_path):
     other_run = other / "ppo_plus_ec" / "doom_dense" / "run_number_0"
     assert not (other_run / "r_training_data").exists()
     assert steps(other_run / "progress.csv")[-1] == 1024
+    assert card["verdict"] in result.stdout
+
+    # On demand: the report binary rewrites the card and prints the verdict.
+    on_demand = subprocess.run(
+        [sys.executable, "-m", "episodic_curiosity.rnet.report",
+         f"--r_networks_path={run / 'r_networks'}", "--gin_bindings=write_report.agent_steps = 8",
+         "--gin_bindings=write_report.pairs_per_bin = 8"],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert on_demand.returncode == 0, on_demand.stderr[-2000:]
+    assert on_demand.stdout.startswith(("PASS", "FAIL"))
+    assert json.loads((run / "r_networks" / "report.json").read_text())["agents"]["random"][
+        "steps"] == 8
 
 
 def test_missing_r_networks_path_is_one_line(tmp_path):

@@ -6,9 +6,11 @@ import torch
 from torch import nn
 
 from episodic_curiosity import envs
+from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.episodic_curiosity import (EpisodicCuriosity,
                                                            EpisodicCuriosityOnline,
                                                            bonus_from_similarity)
+from episodic_curiosity.rnet.model import RNetwork
 
 
 class MeanColourRNet(nn.Module):
@@ -91,3 +93,79 @@ def test_eco_gives_no_bonus_before_training_and_restores_its_state():
         assert torch.equal(a, b)
     assert restored.trainer.optimizer.state_dict()["state"].keys() == \
         eco.trainer.optimizer.state_dict()["state"].keys()
+
+
+def _random_frames(rng, n, shape=(16, 16, 3)):
+    return rng.integers(0, 255, (n,) + shape, dtype=np.uint8)
+
+
+def test_eco_trains_full_passes_at_the_originals_learning_rate():
+    """r_network_training.py: each training draws ~one pair per 4 history frames, keeps 95% for
+    training and runs `epochs` passes of len // 64 batches, with Keras' default Adam (1e-3)."""
+    from episodic_curiosity import configuration
+    from episodic_curiosity.launch import local, methods
+    from episodic_curiosity.rnet.pairs import pairs_per_pass
+    configuration.parse(local.gin_files(methods.get("ppo_plus_eco"), "doom_dense", None),
+                        ["RNetwork.width = 4", "EpisodicCuriosity.memory_capacity = 8"])
+    try:
+        eco = EpisodicCuriosityOnline(2, envs.get("doom_dense"), "cpu", history_steps=400,
+                                      retrain_period=400, epochs=3, view="policy")
+    finally:
+        configuration.parse()
+    assert eco.trainer.optimizer.param_groups[0]["lr"] == 1e-3
+    assert eco.steps_per_epoch is None and eco.memory_before_training
+    rng = np.random.default_rng(0)
+    eco.begin(_random_frames(rng, 2), [{}, {}])
+    for _ in range(399):
+        eco.compute(None, None, _random_frames(rng, 2), NO, NO, [{}, {}])
+    eco.update(step=400)
+    _, lengths = eco._episodes()
+    train_pairs = 95 * pairs_per_pass(lengths) // 100
+    assert train_pairs // 64 == 2  # two episodes of 400 frames: 2 x 98 pairs, 186 for training
+    steps = {s["step"].item() for s in eco.trainer.optimizer.state_dict()["state"].values()}
+    assert steps == {3 * (train_pairs // 64)}
+    assert 0 <= eco.last_accuracy <= 1
+
+
+def test_eco_memory_runs_with_the_untrained_network_bonus_scaled_to_zero():
+    eco = EpisodicCuriosityOnline(1, envs.get("doom_dense"), "cpu", history_steps=64,
+                                  retrain_period=60, epochs=1, view="policy")
+    eco.rnet = MeanColourRNet()
+    eco.begin(frames(0), [{}])
+    for colour in (100, 200):
+        assert eco.compute(None, None, frames(colour), np.array([False]), np.array([False]),
+                           [{}])[0] == 0.0
+    assert eco.memory.count[0] == 3  # the novel frames entered memory before any training
+
+
+def test_r_network_sees_the_raw_view_of_each_scenario():
+    assert envs.get("doom_dense").raw_shape == (120, 160, 3)
+    assert envs.get("noreward").raw_shape == (120, 160, 3)
+    env = envs.make_env("doom_dense", envs.Split.VALIDATION, 0, keep_raw_obs=True)
+    obs, info = env.reset()
+    env.close()
+    assert obs.shape == (84, 84, 3) and info["raw_obs"].shape == (120, 160, 3)
+    with pytest.raises(UsageError, match="keep_raw_obs"):
+        EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=MeanColourRNet()).begin(
+            obs[None], [{}])
+    # A network trained on the 84x84 policy frames does not silently get the raw view.
+    policy_net = RNetwork(width=4, input_shape=(84, 84, 3))
+    with pytest.raises(UsageError, match=r"trained on \(84, 84, 3\) frames"):
+        EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=policy_net)
+    EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=policy_net, view="policy")
+
+
+def test_auto_reset_keeps_the_last_raw_frame_apart():
+    factories = envs.env_factories("doom_basic", envs.Split.VALIDATION, [0], keep_raw_obs=True)
+    with envs.VecEnv(factories) as vec:
+        _, infos = vec.reset()
+        assert infos[0]["raw_obs"].shape == (120, 160, 3)
+        for _ in range(envs.get("doom_basic").episode_steps):
+            obs, _, terminated, truncated, infos = vec.step([0])
+            if terminated[0] or truncated[0]:
+                break
+    assert terminated[0] or truncated[0]
+    assert infos[0]["final_raw_obs"].shape == (120, 160, 3)
+    import cv2
+    resized = cv2.resize(infos[0]["raw_obs"], (84, 84), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(resized, obs[0])  # raw_obs belongs to the new episode's first frame

@@ -51,3 +51,24 @@ def test_empty_memory_is_dissimilar_and_reset_empties():
     assert mem.count.tolist() == [1, 0]
     assert mem.similarity(first_component, torch.zeros(2, 2)).tolist() == [1.0, 0.0]
     assert mem.fill == pytest.approx(1 / 6)
+
+
+def test_fifo_replaces_the_oldest_entry():
+    mem = EpisodicMemory(1, 3, 2, "cpu", np.random.default_rng(0), replacement="fifo")
+    for value in range(7):
+        mem.add([0], torch.tensor([[float(value), 0.0]]))
+    assert mem.slots[0, :, 0].tolist() == [6.0, 4.0, 5.0]  # 0..2, then 3, 4, 5 replaced 0, 1, 2
+    mem.reset([0])
+    mem.add([0], torch.tensor([[9.0, 0.0]]))
+    assert mem.count[0] == 1 and mem.slots[0, 0, 0] == 9.0
+
+
+def test_noreward_scenarios_use_fifo_memory_the_others_random():
+    from episodic_curiosity import configuration
+    from episodic_curiosity.launch import local, methods
+    for scenario, expected in (("noreward", "fifo"), ("norewardnofire", "fifo"),
+                               ("sparse", "random"), ("doom_dense", "random")):
+        for method in ("ppo_plus_ec", "ppo_plus_eco"):
+            configuration.parse(local.gin_files(methods.get(method), scenario, None))
+            assert configuration.query("EpisodicCuriosity.memory_replacement", None) == expected
+    configuration.parse()

@@ -7,6 +7,7 @@ import torch
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import load_rnet, save_rnet
+from episodic_curiosity.rnet.training import RTrainer
 
 
 def test_shapes_and_resnet18_size():
@@ -64,3 +65,75 @@ def test_a_new_generation_drops_the_shards_of_an_unfinished_one(tmp_path):
     assert not stale.exists() and data.is_complete(tmp_path)
     frames = data.Frames(tmp_path / "train")
     assert len(frames) == counts["train"]["frames"]
+
+
+def _conv_bn_layout(module):
+    """The order of Conv2d / BatchNorm2d leaves, as 'C' / 'B'."""
+    return "".join("C" if isinstance(m, torch.nn.Conv2d) else "B"
+                   for m in module.modules()
+                   if isinstance(m, (torch.nn.Conv2d, torch.nn.BatchNorm2d)))
+
+
+def test_pre_activation_blocks_keras_batch_norm_and_conv_biases():
+    """keras_resnet: BN-ReLU-conv blocks (the first block skips its BN: the stem just did it),
+    1x1 conv shortcut without BN, a final BN-ReLU, biases on convolutions, Keras BN constants."""
+    rnet = RNetwork(width=8)
+    blocks = [m for m in rnet.embedding.net if hasattr(m, "shortcut")]
+    assert _conv_bn_layout(blocks[0]) == "CBC"  # conv1, bn2, conv2; identity shortcut
+    assert _conv_bn_layout(blocks[1]) == "BCBC"
+    assert _conv_bn_layout(blocks[2]) == "BCBCC"  # stride 2: the shortcut is a bare 1x1 conv
+    assert isinstance(blocks[2].shortcut, torch.nn.Conv2d)
+    assert blocks[2].shortcut.kernel_size == (1, 1) and blocks[2].shortcut.stride == (2, 2)
+    layers = list(rnet.embedding.net)
+    assert isinstance(layers[-5], torch.nn.BatchNorm2d) and isinstance(layers[-4], torch.nn.ReLU)
+    assert all(m.bias is not None for m in rnet.modules() if isinstance(m, torch.nn.Conv2d))
+    norms = [m for m in rnet.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert norms and all(m.momentum == 0.01 and m.eps == 1e-3 for m in norms)
+
+
+def test_conv_kernels_carry_the_papers_l2():
+    rnet = RNetwork(width=4)
+    trainer = RTrainer(rnet, "cpu", learning_rate=0.0)
+    assert trainer.conv_l2 == 1e-4
+    frames = torch.randint(0, 255, (8, 32, 32, 3), dtype=torch.uint8)
+    labels = torch.tensor([0, 1] * 4)
+    trainer._step(frames, frames, labels)
+    with_l2 = rnet.conv_kernels()[0].grad.clone()
+    trainer.conv_l2 = 0.0
+    trainer._step(frames, frames, labels)
+    without = rnet.conv_kernels()[0].grad
+    assert torch.allclose(with_l2 - without, 2e-4 * rnet.conv_kernels()[0].detach(), atol=1e-6)
+
+
+def test_networks_saved_before_the_block_option_load_as_post_activation(tmp_path):
+    old = RNetwork(width=4, block="postactivation")
+    state = {"config": {"width": 4, "embedding_size": 512}, "rnet": old.state_dict()}
+    torch.save(state, tmp_path / "r_network.pt")
+    loaded = load_rnet(tmp_path, "cpu")
+    assert loaded.config["block"] == "postactivation"
+
+
+def test_offline_budget_is_the_papers_and_the_latest_network_is_kept(tmp_path):
+    """2000 epochs x 100 batches of 64 pairs (200k steps), the latest network kept: the
+    original's launcher takes its newest checkpoint, not the best by validation."""
+    from episodic_curiosity import configuration
+    from episodic_curiosity.launch import local, methods
+    from episodic_curiosity.rnet import data, offline
+    configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), "noreward", None))
+    assert [configuration.query(f"train_r.{n}", None) for n in ("epochs", "steps_per_epoch",
+                                                                "keep")] == [2000, 100, "latest"]
+    assert configuration.query("RTrainer.batch_size", None) == 64
+    configuration.parse(local.gin_files(methods.get("ppo_plus_ec"), "noreward", "smoke"))
+    assert configuration.query("train_r.epochs", None) <= 4  # the smoke preset stays small
+    configuration.parse([], ["RNetwork.width = 4"])
+    rng = np.random.default_rng(0)
+    for split in data.SPLITS:
+        data._write_shard(tmp_path / "data" / split, 0,
+                          [rng.integers(0, 255, (60, 16, 16, 3), dtype=np.uint8)] * 2)
+    torch.manual_seed(0)
+    offline.train_r(tmp_path / "data", tmp_path / "out", "cpu", epochs=3, steps_per_epoch=1,
+                    valid_pairs=16)
+    configuration.parse()
+    saved = torch.load(tmp_path / "out" / "r_network.pt", weights_only=False)
+    assert saved["epoch"] == 3
+    assert saved["config"]["input_shape"] == [16, 16, 3]

@@ -117,8 +117,13 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
     finally:
         log.close()
         bar.close()
-    if report:
+    scenario = data.read_meta(data_dir).get("scenario") if data.is_complete(data_dir) else None
+    if report and scenario:
         from episodic_curiosity.rnet import report as report_card  # envs: only when reporting
         report_card.write_report(out_dir, data_dir, device)
+    elif report:
+        logging.warning("no scenario recorded with %s: report card skipped (python -m "
+                        "episodic_curiosity.rnet.report --r_networks_path=%s --scenario=S)",
+                        data_dir, out_dir)
     atomic_write_text(out_dir / "DONE", f"best validation accuracy {best:.4f}\n")
     return best

@@ -228,8 +228,9 @@ def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = No
     if scenario is None:
         raise UsageError(f"no scenario recorded with the R-network data for {out_dir}; pass "
                          "--scenario")
-    view = meta.get("view", "raw" if (rnet.config.get("input_shape") or [0])[0] != 84
-                    else "policy")
+    trained_on = rnet.config.get("input_shape")  # None: a network from before the raw view
+    view = meta.get("view") or ("policy" if not trained_on or trained_on[:2] == [84, 84]
+                                else "raw")
     result = {"scenario": scenario, "view": view, "gap_table": [], "agents": {}}
     if data_dir and (pathlib.Path(data_dir) / "valid").is_dir():
         valid = data.Frames(pathlib.Path(data_dir) / "valid")

@@ -1,0 +1,82 @@
+"""The R-network report card's statistics against hand-made networks whose answers are known."""
+
+import numpy as np
+import torch
+from torch import nn
+
+from episodic_curiosity import envs
+from episodic_curiosity.rnet import report
+
+DOOM = envs.get("doom_dense")
+
+
+def test_a_network_scoring_by_true_gap_gives_a_monotone_curve():
+    lengths = [1800] * 4
+    table = report.gap_table(lambda a, b: 1 / (1 + np.exp(np.minimum(np.abs(a - b), 500) / 5.0 - 3.0)), lengths,
+                             np.random.default_rng(0), pairs_per_bin=200)
+    assert [r["gap"] for r in table] == ["1-5", "6-25", "26-100", "101-500", ">500"]
+    p = [r["p_reachable"] for r in table]
+    assert all(a > b for a, b in zip(p, p[1:])), p
+    assert table[0]["accuracy"] == 1.0 and all(r["accuracy"] == 1.0 for r in table[2:])
+    assert np.isnan(table[1]["accuracy"])  # 6-25 steps: neither reachable nor far
+
+
+def test_a_constant_network_is_right_on_one_side_only():
+    table = report.gap_table(lambda a, b: np.full(len(a), 0.8), [600, 700],
+                             np.random.default_rng(0), pairs_per_bin=50)
+    assert table[0]["accuracy"] == 1.0 and table[2]["accuracy"] == 0.0
+    assert table[-1]["pairs"] == 50 and abs(table[-1]["p_reachable"] - 0.8) < 1e-9
+
+
+class PlaceNet(nn.Module):
+    """Frames carry (position along a corridor, heading in 20-degree steps) in two pixels; a frame
+    is reachable from another within k=5 steps of walking (1 per step) and turning (1 per 20
+    degrees). `constant` replaces that by one answer for every pair."""
+
+    memory_dim = 2
+
+    def __init__(self, constant=None):
+        super().__init__()
+        self.constant = constant
+
+    def embed(self, frames):
+        place = frames[:, 0, 0, :2].float()
+        return place, place
+
+    def similarity_to_memory(self, query, memory):
+        if self.constant is not None:
+            return torch.full(memory.shape[:2], self.constant)
+        walk = (query[:, None, 0] - memory[..., 0]).abs()
+        turn = (query[:, None, 1] - memory[..., 1]).abs()
+        steps = walk + torch.minimum(turn, 18 - turn)
+        return (steps <= 5).float()
+
+
+def _episode(positions, headings):
+    frames = np.zeros((len(positions), 4, 4, 3), np.uint8)
+    frames[:, 0, 0, 0], frames[:, 0, 0, 1] = positions, headings
+    return frames
+
+
+POTATO = _episode([0] * 200, [t % 18 for t in range(200)])  # turning in place
+EXPLORER = _episode(list(range(200)), [0] * 200)  # walking down a long corridor
+
+
+def _summaries(net, steps=200):
+    return {name: report.agent_summary(report.bonus_trace(net, DOOM, frames[:steps]))
+            for name, frames in (("explorer", EXPLORER), ("couch_potato", POTATO))}
+
+
+def test_a_network_that_knows_places_separates_explorer_from_couch_potato():
+    summaries = _summaries(PlaceNet())
+    assert summaries["explorer"]["memory_final"] > 20 > summaries["couch_potato"]["memory_final"]
+    separated, line = report.verdict(summaries, alpha=0.030172)
+    assert separated and line.startswith("PASS"), line
+    assert summaries["explorer"]["bonus_mean"] > summaries["couch_potato"]["bonus_mean"] + 0.005
+
+
+def test_a_constant_network_gives_no_separation():
+    for constant in (0.9, 0.1):
+        summaries = _summaries(PlaceNet(constant), steps=60)
+        separated, line = report.verdict(summaries, alpha=0.030172)
+        assert not separated and "no separation" in line, line
