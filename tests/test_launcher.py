@@ -154,7 +154,7 @@ def test_numeric_error_on_an_existing_run_touches_nothing(tmp_path):
     assert snapshot(tmp_path) == before
 
 
-def _wait_for(predicate, what, proc=None, timeout=300):
+def _wait_for(predicate, what, proc=None, timeout=900):
     deadline = time.time() + timeout  # a hang guard only
     while not predicate():
         assert time.time() < deadline, f"timed out waiting for {what}"
@@ -170,9 +170,10 @@ def test_second_launcher_on_a_run_directory_is_refused_and_the_first_keeps_all_r
                               f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for(lambda: (run / "progress.csv").is_file() and steps(run / "progress.csv"),
-                  "the first launcher's first row", first)
-        # Frozen while the second one tries: the first is certainly mid-run, holding the lock.
+        lock = run / ".lock"
+        _wait_for(lambda: lock.is_file() and lock.read_text().strip() == str(first.pid),
+                  "the first launcher's lock", first)
+        # Frozen while the second one tries: the first certainly holds the lock throughout.
         os.kill(first.pid, signal.SIGSTOP)
         before = snapshot(run)
         second = run_launcher(*basic, f"--workdir={tmp_path}")

@@ -60,3 +60,26 @@ def test_every_rule_names_a_real_parameter():
         for name in validation.RULES:
             gin.bind_parameter(name, 1)
     gin.clear_config()
+
+
+def test_every_numeric_parameter_has_a_rule():
+    """A numeric parameter added to a configurable later must get a rule here too."""
+    import inspect
+
+    from episodic_curiosity.agents import trainer
+    from episodic_curiosity.rewards import episodic_curiosity, grid_oracle
+    from episodic_curiosity.rnet import data, model, offline, training
+    configurables = {
+        "train_policy": trainer.train_policy, "generate": data.generate,
+        "train_r": offline.train_r, "RTrainer": training.RTrainer,
+        "RNetwork": model.RNetwork, "EpisodicCuriosity": episodic_curiosity.EpisodicCuriosity,
+        "EpisodicCuriosityOnline": episodic_curiosity.EpisodicCuriosityOnline,
+        "GridOracle": grid_oracle.GridOracle}
+    for name, configurable in configurables.items():
+        target = getattr(configurable, "__wrapped__", configurable)
+        for parameter in inspect.signature(target).parameters.values():
+            default = parameter.default
+            numeric = (isinstance(default, (int, float)) and not isinstance(default, bool)
+                       or parameter.annotation in (int, float, "int", "float"))
+            if numeric and parameter.name not in ("num_envs",):  # num_envs: the trainer's own
+                assert f"{name}.{parameter.name}" in validation.RULES, f"{name}.{parameter.name}"
