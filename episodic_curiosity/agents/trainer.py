@@ -49,12 +49,15 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward) -> _Run:
     device = resolve_device(device)
     if torch_threads:
         torch.set_num_threads(torch_threads)
-    network = networks.ActorCritic((obs_size, obs_size, 3), scenario_spec.num_actions).to(device)
+    two_stream = bool(intrinsic_reward and intrinsic_reward.separate_stream)
+    network = networks.ActorCritic((obs_size, obs_size, scenario_spec.obs_channels),
+                                   scenario_spec.num_actions,
+                                   value_heads=2 if two_stream else 1).to(device)
     # Built before the run directory: a missing or misshapen R-network leaves no trace.
     bonus_module = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
                                      device=device) if intrinsic_reward else None)
-    return _Run(scenario_spec, config, device, network, ppo.PPOLearner(network, config),
-                bonus_module)
+    return _Run(scenario_spec, config, device, network,
+                ppo.PPOLearner(network, config, two_stream), bonus_module)
 
 
 def _num_updates(total_steps: int, batch_size: int) -> int:
@@ -69,7 +72,7 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
 @gin.configurable(denylist=["run_dir"])
 def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
                  seed: int = 0, device: str = "auto", num_workers: int = 2,
-                 obs_size: int = 84, reward_scale: float = 1.0,
+                 obs_size: int = 84, reward_scale: float = 1.0, clip_task_reward: bool = False,
                  bootstrap_time_limits: bool = False,
                  eval_every_updates: int = 25, eval_envs: int = 12, eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
@@ -83,6 +86,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       num_workers: subprocesses stepping the training envs (0: in this process).
       reward_scale: multiplies the task reward the learner sees (0 in the no-reward scenarios);
         the CSVs log the unscaled return.
+      clip_task_reward: the learner sees the sign of the task reward (Atari, as DQN and RND).
       bootstrap_time_limits: bootstrap truncated episodes from V(final obs) (not the original:
         it treats time limits as terminal).
       eval_every_updates: evaluate on VALIDATION and TEST seeds every this many updates, and at
@@ -90,7 +94,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       eval_envs: episodes per evaluation (one per held-out level seed).
       torch_threads: intra-op threads for torch (0: torch's default).
       intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
-        the scaled task reward. None: task reward only.
+        the scaled task reward, or, for a `separate_stream` one (@RND), learned as a second reward
+        stream with its own value head (ppo.PPOConfig's two-stream fields). None: task reward.
     """
     run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward)
     run_dir.create()
@@ -109,9 +114,11 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size), num_workers)
     eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size))
                 for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
-    rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device)
+    rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device,
+                      run.network.value_heads)
     collector = Collector(train_env, run.network, rollout, run.device, config.gamma,
-                          run.bonus_module, reward_scale, bootstrap_time_limits)
+                          run.bonus_module, reward_scale, bootstrap_time_limits,
+                          clip_task_reward)
 
     def evaluate():
         for split, env in eval_env.items():
@@ -122,14 +129,15 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         num_updates = _num_updates(total_steps, config.batch_size)
         collector.start()
         if update == 0:
+            if run.bonus_module is not None and run.bonus_module.warmup_env_steps:
+                collector.warmup(run.bonus_module.warmup_env_steps)
             evaluate()
         start_time, start_step = time.time(), step
         while update < num_updates:
             clip_coef = run.learner.schedule(update / num_updates)
             finished = collector.collect()
-            advantages, returns = ppo.compute_gae(
-                rollout.rewards, rollout.values, rollout.dones, collector.last_value(),
-                collector.done, config.gamma, config.gae_lambda)
+            advantages, returns = run.learner.advantages(rollout, collector.last_value(),
+                                                         collector.done)
             losses = run.learner.update(rollout.flat(advantages, returns), clip_coef)
             update += 1
             step += config.batch_size

@@ -27,6 +27,10 @@ class Scenario:
     # new oracle cell), as the original's no-reward scenarios report it; the learner sees it
     # x0 there (gin/scenarios/<name>.gin: train_policy.reward_scale = 0).
     metric: str = "task"
+    # Observation channels: one RGB frame (3) by default; Atari stacks 4 gray frames (4, with
+    # frame_channels 1). Networks take their input channels from here.
+    obs_channels: int = 3
+    frame_channels: int = 3  # channels of the newest frame (the last ones of an observation)
     # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
     # but `get` refuses it with this one-line message.
     unavailable: Callable[[], str | None] = lambda: None

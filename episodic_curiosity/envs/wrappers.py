@@ -8,15 +8,20 @@ from episodic_curiosity.envs.coverage import CellCounter
 
 
 class ResizeObservation(gym.ObservationWrapper):
-    """Area-resamples RGB frames to `size` x `size` (84 in the paper)."""
+    """Area-resamples HWC frames (RGB, or Atari's 4 stacked gray ones) to `size` x `size` (84 in
+    the paper); frames already that size pass through."""
 
     def __init__(self, env, size: int = 84):
         super().__init__(env)
         self._size = size
-        self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
+        channels = env.observation_space.shape[2]
+        self.observation_space = gym.spaces.Box(0, 255, (size, size, channels), np.uint8)
 
     def observation(self, observation):
-        return cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)
+        if observation.shape[:2] == (self._size, self._size):
+            return observation
+        resized = cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)
+        return resized.reshape(self.observation_space.shape)
 
 
 class EpisodeStatistics(gym.Wrapper):
