@@ -104,6 +104,30 @@ register(Scenario(
     build=functools.partial(doom.DoomEnv, "basic.cfg"), oracle_cell=DOOM_ORACLE_CELL))
 
 
+def _atari(game: str):
+    def build(seed: int) -> gym.Env:
+        from episodic_curiosity.envs import atari
+        return atari.AtariEnv(game, seed)
+    return build
+
+
+def _ale_missing():
+    import importlib.util
+    return (None if importlib.util.find_spec("ale_py") else
+            "Atari scenarios need ale-py: pip install ale-py==0.12.1")
+
+
+# Atari (envs/atari.py): RND's and the curiosity study's games, the standard preprocessing.
+# Oracle cell: 8 screen pixels (Montezuma's rooms are 160 pixels wide).
+for _name, _game, _actions, _description in (
+        ("atari_breakout", "Breakout", 4, "Breakout: dense reward, the study's reference game"),
+        ("atari_montezuma", "MontezumaRevenge", 18,
+         "Montezuma's Revenge: sparse reward; metric as RND: return and rooms visited")):
+    register(Scenario(name=_name, engine="ale", num_actions=_actions, episode_steps=4500,
+                      description=_description, build=_atari(_game), oracle_cell=8.0,
+                      obs_channels=4, frame_channels=1, unavailable=_ale_missing))
+
+
 def _maze(task_factory, episode_steps: int, fire: bool = True):
     """A builder for a MiniWorld maze scenario; imports the GL stack only when an env is made."""
     def build(seed: int) -> gym.Env:

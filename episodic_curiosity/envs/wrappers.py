@@ -65,6 +65,8 @@ class EpisodeStatistics(gym.Wrapper):
             info["episode"] = {"return": self._return, "length": self._length,
                                "cells_visited": len(self._cells),
                                "distance_travelled": self._farthest}
+            if "rooms_visited" in info:  # Atari games with rooms (Montezuma's Revenge)
+                info["episode"]["rooms_visited"] = info["rooms_visited"]
         return obs, reward, terminated, truncated, info
 
 
