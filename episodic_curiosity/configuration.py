@@ -12,7 +12,8 @@ GIN_DIR = pathlib.Path(__file__).resolve().parent.parent / "gin"
 def register_configurables():
     """Imports every module with gin configurables, so any binding can name them."""
     from episodic_curiosity.agents import ppo, trainer  # noqa: F401
-    from episodic_curiosity.rewards import episodic_curiosity, grid_oracle  # noqa: F401
+    from episodic_curiosity.rewards import (  # noqa: F401
+        dynamics, episodic_curiosity, grid_oracle, rnd)
     from episodic_curiosity.rnet import data, model, offline, training  # noqa: F401
 
 
@@ -37,3 +38,12 @@ def query(name: str, default):
         return gin.query_parameter(name)
     except ValueError:
         return default
+
+
+def query_files(files, name: str, default):
+    """The value `files` bind to a gin parameter (gin is cleared before and after)."""
+    parse(files)
+    try:
+        return query(name, default)
+    finally:
+        gin.clear_config()

@@ -25,6 +25,12 @@ METHODS = {m.name: m for m in [
            needs_offline_rnet=True),
     Method("ppo_plus_eco", "PPO + episodic curiosity, R-network trained online"),
     Method("ppo_plus_grid_oracle", "PPO + privileged (x, y) cell-count bonus"),
+    Method("ppo_plus_icm", "PPO + ICM (inverse-dynamics features), bonus added to the task "
+           "reward: the EC paper's baseline"),
+    Method("ppo_plus_curiosity", "PPO + dynamics curiosity (Large-Scale Study): pure curiosity, "
+           "features pixels / random / idf / vae (DynamicsCuriosity.feature_space)"),
+    Method("ppo_plus_rnd", "PPO + Random Network Distillation: two value heads, normalised "
+           "non-episodic intrinsic return"),
 ]}
 
 PRESETS = ("smoke", "rnet_small", "table1_small")
