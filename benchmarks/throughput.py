@@ -26,6 +26,7 @@ import multiprocessing
 import resource
 import tempfile
 import time
+import traceback
 
 import numpy as np
 from absl import app, flags
@@ -92,10 +93,25 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
     return updates * batch / (times[-1] - times[0]), peak_rss, peak_cuda
 
 
+def _child(queue, function, args):
+    try:
+        queue.put((True, function(*args)))
+    except BaseException:  # reported by the parent, which would otherwise wait forever
+        queue.put((False, traceback.format_exc()))
+
+
 def in_fresh_process(function, *args):
-    """function(*args) in a spawned child, so that its memory peak is its own."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(function, args)
+    """function(*args) in a spawned child, so that its memory peak is its own. A plain Process,
+    not a Pool: pool workers are daemonic and may not start the env worker processes."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(queue, function, args))
+    process.start()
+    ok, result = queue.get()
+    process.join()
+    if not ok:
+        raise RuntimeError(f"{function.__name__}{args} failed in its process:\n{result}")
+    return result
 
 
 def scenario_table(total_steps):
