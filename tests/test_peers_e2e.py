@@ -5,7 +5,6 @@ import csv
 
 import gin
 import pytest
-import torch
 
 import corridor
 from episodic_curiosity import checkpoint, configuration
