@@ -1,7 +1,10 @@
-"""Throughput of a scenario: raw environment steps/s, PPO and PPO+EC training env steps/s, ratios.
+"""Throughput of a scenario: raw environment steps/s, training env steps/s of each method next
+to plain PPO, ratios, and the memory each method's training process peaks at.
 
   python benchmarks/throughput.py --scenario=doom_dense [--updates=3] [--workers=2]
       [--methods=ppo,ppo_plus_ec] [--rnet_widths=64,16]
+  python benchmarks/throughput.py --scenario=atari_breakout \
+      --methods=ppo,ppo_plus_icm,ppo_plus_curiosity,ppo_plus_rnd
   python benchmarks/throughput.py --all_scenarios   # steps/s of every scenario, one process
   python benchmarks/throughput.py --scenario=minigrid_multiroom_n7_s4 --methods=ppo,\
       ppo_plus_ride,ppo_plus_counts,ppo_plus_episodic_counts,ppo_plus_ngu_episodic,ppo_plus_e3b
@@ -14,11 +17,18 @@ CSV logging) with the paper's defaults (12 envs x 256 steps), evaluation off; th
 (warm-up) is not counted. PPO+EC uses an R-network of the given width (64 = ResNet-18, the paper's;
 16 = the rnet_small preset) with the novelty threshold at 1.0, so every frame enters memory: the
 worst case, 200 slots compared per frame once an episode is 200 steps old.
+The peers (ppo_plus_icm / _curiosity / _rnd) keep their own PPO numbers (rollout length,
+epochs, minibatches) with --num_envs envs; their random-policy warm-up is shortened (it is
+not timed). Each method trains in a fresh child process: "peak MB" is that process's maximum
+resident memory (env worker processes not included) and, on a GPU, its peak CUDA allocation.
 """
 
 import csv
+import multiprocessing
+import resource
 import tempfile
 import time
+import traceback
 
 import numpy as np
 from absl import app, flags
@@ -29,6 +39,9 @@ from episodic_curiosity.launch import local, methods
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import save_rnet
 from episodic_curiosity.workdir import RunDir
+
+# Not timed: the warm-up only initialises observation statistics.
+SHORT_WARMUP = ["RND.warmup_steps_per_env = 16", "DynamicsCuriosity.warmup_env_steps = 64"]
 
 flags.DEFINE_string("scenario", "doom_dense", "Scenario to measure.")
 flags.DEFINE_integer("num_envs", 12, "Envs in the vectorised measurements (PPO's num_envs).")
@@ -57,13 +70,17 @@ def raw_steps_per_second(scenario, num_envs, workers, total_steps):
 
 def training_steps_per_second(method, scenario, num_envs, workers, updates, device,
                               rnet_width=64):
-    batch = num_envs * 256
+    """(env steps/s, peak resident MB, peak CUDA MB) of `method`, measured in this process."""
+    import torch
+    num_steps = configuration.query_files(methods.get(method).gin_files, "PPOConfig.num_steps",
+                                          256)
+    batch = num_envs * num_steps
     with tempfile.TemporaryDirectory() as tmp:
-        bindings = [
+        bindings = SHORT_WARMUP + [
             f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
             f"train_policy.total_steps = {batch * (updates + 1)}",
             f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
-            "train_policy.eval_every_updates = 1000000",
+            "train_policy.eval_every_updates = 1000000", "train_policy.eval_envs = 1",
             "train_policy.checkpoint_every_updates = 1000000"]
         if method == "ppo_plus_ec":
             save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
@@ -74,7 +91,30 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
         trainer.train_policy(RunDir(f"{tmp}/run"))
         with open(f"{tmp}/run/progress.csv") as f:
             times = [float(row["timestamp_s"]) for row in csv.DictReader(f)]
-    return updates * batch / (times[-1] - times[0])
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0.0
+    return updates * batch / (times[-1] - times[0]), peak_rss, peak_cuda
+
+
+def _child(queue, function, args):
+    try:
+        queue.put((True, function(*args)))
+    except BaseException:  # reported by the parent, which would otherwise wait forever
+        queue.put((False, traceback.format_exc()))
+
+
+def in_fresh_process(function, *args):
+    """function(*args) in a spawned child, so that its memory peak is its own. A plain Process,
+    not a Pool: pool workers are daemonic and may not start the env worker processes."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(queue, function, args))
+    process.start()
+    ok, result = queue.get()
+    process.join()
+    if not ok:
+        raise RuntimeError(f"{function.__name__}{args} failed in its process:\n{result}")
+    return result
 
 
 def scenario_table(total_steps):
@@ -108,21 +148,23 @@ def main(argv):
     s, n, w = FLAGS.scenario, FLAGS.num_envs, FLAGS.workers
     single = raw_steps_per_second(s, 1, 0, FLAGS.raw_steps // 3)
     vector = raw_steps_per_second(s, n, w, FLAGS.raw_steps)
-    rows = [("raw env, 1 env in process", single),
-            (f"raw env, {n} envs / {w} subprocess workers", vector)]
+    rows = [("raw env, 1 env in process", single, None),
+            (f"raw env, {n} envs / {w} subprocess workers", vector, None)]
     for method in FLAGS.methods:
         widths = FLAGS.rnet_widths if method == "ppo_plus_ec" else [None]
         for width in widths:
-            value = training_steps_per_second(method, s, n, w, FLAGS.updates, FLAGS.device,
-                                              int(width or 64))
+            value, rss, cuda = in_fresh_process(training_steps_per_second, method, s, n, w,
+                                                FLAGS.updates, FLAGS.device, int(width or 64))
             label = method + (f" (R-network width {width})" if width else "")
-            rows.append((f"{label} training", value))
-    print(f"\nscenario {s}: {n} envs x 256 steps, 4 epochs; env steps/s")
-    print(f"{'measurement':<48}{'steps/s':>10}{'vs raw 1 env':>14}{'vs PPO':>9}")
-    ppo = dict(rows).get("ppo training")
-    for name, value in rows:
-        versus_ppo = f"{value / ppo:>8.2f}x" if ppo and "training" in name else ""
-        print(f"{name:<48}{value:>10.0f}{value / single:>13.2f}x{versus_ppo}")
+            memory = f"{rss:>9.0f}" + (f" / CUDA {cuda:.0f}" if cuda else "")
+            rows.append((f"{label} training", value, memory))
+    print(f"\nscenario {s}: {n} envs, each method's rollout length and epochs; env steps/s")
+    print(f"{'measurement':<48}{'steps/s':>10}{'vs raw 1 env':>14}{'vs PPO':>9}"
+          f"{'peak MB':>10}")
+    ppo = {name: value for name, value, _ in rows}.get("ppo training")
+    for name, value, memory in rows:
+        versus_ppo = f"{value / ppo:>8.2f}x" if ppo and "training" in name else " " * 9
+        print(f"{name:<48}{value:>10.0f}{value / single:>13.2f}x{versus_ppo}{memory or ''}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ def register_configurables():
     """Imports every module with gin configurables, so any binding can name them."""
     from episodic_curiosity.agents import ppo, trainer  # noqa: F401
     from episodic_curiosity.rewards import episodic_curiosity, grid_oracle  # noqa: F401
-    from episodic_curiosity.rewards import counts, dynamics, e3b, ngu, ride  # noqa: F401
+    from episodic_curiosity.rewards import counts, e3b, ngu, ride, state_embedding  # noqa: F401
+    from episodic_curiosity.rewards import dynamics, rnd  # noqa: F401
     from episodic_curiosity.rnet import data, model, offline, report, training  # noqa: F401
     from episodic_curiosity import wandb_sink  # noqa: F401
 
@@ -39,3 +40,12 @@ def query(name: str, default):
         return gin.query_parameter(name)
     except ValueError:
         return default
+
+
+def query_files(files, name: str, default):
+    """The value `files` bind to a gin parameter (gin is cleared before and after)."""
+    parse(files)
+    try:
+        return query(name, default)
+    finally:
+        gin.clear_config()

@@ -11,7 +11,7 @@ from episodic_curiosity import configuration, envs
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import methods
 from episodic_curiosity.rewards.counts import EpisodicStateCounts, StateCounts
-from episodic_curiosity.rewards.dynamics import DynamicsModel
+from episodic_curiosity.rewards.state_embedding import DynamicsModel
 from episodic_curiosity.rewards.e3b import E3B
 from episodic_curiosity.rewards.ngu import NGUEpisodic, ngu_similarity_bonus
 from episodic_curiosity.rewards.ride import RIDE

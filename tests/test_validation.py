@@ -67,14 +67,16 @@ def test_every_numeric_parameter_has_a_rule():
     import inspect
 
     from episodic_curiosity.agents import trainer
-    from episodic_curiosity.rewards import episodic_curiosity, grid_oracle
-    from episodic_curiosity.rnet import data, model, offline, training
+    from episodic_curiosity.rewards import dynamics, episodic_curiosity, grid_oracle, rnd
+    from episodic_curiosity.rnet import data, model, offline, report, training
     configurables = {
         "train_policy": trainer.train_policy, "generate": data.generate,
         "train_r": offline.train_r, "RTrainer": training.RTrainer,
         "RNetwork": model.RNetwork, "EpisodicCuriosity": episodic_curiosity.EpisodicCuriosity,
         "EpisodicCuriosityOnline": episodic_curiosity.EpisodicCuriosityOnline,
-        "GridOracle": grid_oracle.GridOracle}
+        "GridOracle": grid_oracle.GridOracle, "RND": rnd.RND,
+        "DynamicsCuriosity": dynamics.DynamicsCuriosity, "ICM": dynamics.ICM,
+        "write_report": report.write_report}
     for name, configurable in configurables.items():
         target = getattr(configurable, "__wrapped__", configurable)
         for parameter in inspect.signature(target).parameters.values():

@@ -19,14 +19,19 @@ class Collector:
       bootstrap_time_limits: a time limit is not a terminal state: add gamma * V(final obs) to the
         last reward of a truncated episode. The original treats every episode end as terminal
         (baselines PPO), so the paper's gin files leave this off.
+      clip_task_reward: the learner sees sign(task reward) (Atari: DQN's and RND's clipping).
+
+    A bonus module with `separate_stream` fills `rollout.int_rewards`; any other adds its bonus to
+    the task reward.
     """
 
     def __init__(self, vec_env, network, rollout: Rollout, device, gamma: float,
                  bonus_module=None, reward_scale: float = 1.0,
-                 bootstrap_time_limits: bool = False):
+                 bootstrap_time_limits: bool = False, clip_task_reward: bool = False):
         self.env, self.network, self.rollout, self.device = vec_env, network, rollout, device
         self.gamma, self.bonus_module = gamma, bonus_module
         self.reward_scale, self.bootstrap_time_limits = reward_scale, bootstrap_time_limits
+        self.clip_task_reward = clip_task_reward
         self.obs = None
         self.done = None
 
@@ -36,6 +41,18 @@ class Collector:
         if self.bonus_module is not None:
             self.bonus_module.begin(self.obs, infos)
         self.done = torch.zeros(self.env.num_envs, device=self.device)
+
+    def warmup(self, env_steps: int) -> None:
+        """Random-policy steps whose observations only feed the intrinsic reward's statistics
+        (RND's observation normalisation: 50 rollouts in the paper); nothing is learned or logged.
+        """
+        num_envs = self.env.num_envs
+        for _ in range(-(-env_steps // num_envs)):
+            actions = np.random.randint(0, self.env.action_space.n, num_envs)
+            self.obs, _, terminated, truncated, _ = self.env.step(actions)
+            self.bonus_module.warmup(self.obs)
+        self.done = torch.as_tensor(terminated | truncated, dtype=torch.float32,
+                                    device=self.device)
 
     def collect(self) -> list[dict]:
         """Fills the rollout; returns the `info["episode"]` of every episode that ended."""
@@ -53,9 +70,16 @@ class Collector:
         prev_obs, actions = self.obs, actions.cpu().numpy()
         self.obs, reward, terminated, truncated, infos = self.env.step(actions)
         reward = reward * self.reward_scale
+        if self.clip_task_reward:
+            reward = np.sign(reward)
         if self.bonus_module is not None:
-            reward = reward + self.bonus_module.compute(prev_obs, actions, self.obs, terminated,
-                                                        truncated, infos)
+            bonus = self.bonus_module.compute(prev_obs, actions, self.obs, terminated, truncated,
+                                              infos)
+            if self.bonus_module.separate_stream:
+                rollout.int_rewards[t] = torch.as_tensor(bonus, dtype=torch.float32,
+                                                         device=self.device)
+            else:
+                reward = reward + bonus
         reward = torch.as_tensor(reward, dtype=torch.float32, device=self.device)
         if self.bootstrap_time_limits and truncated.any():
             reward += self._truncation_bootstrap(truncated, infos)
@@ -70,6 +94,8 @@ class Collector:
         rows = np.flatnonzero(truncated)
         final = np.stack([infos[i]["final_obs"] for i in rows])
         _, _, final_values = act(self.network, final, self.device)
+        if final_values.dim() == 2:  # two heads: the time limit ends the extrinsic stream only
+            final_values = final_values[:, 0]
         bonus[torch.as_tensor(rows, device=self.device)] = self.gamma * final_values
         return bonus
 

@@ -1,6 +1,11 @@
 """PPO (clipped objective, GAE, value clipping, entropy bonus), CleanRL-readable, in PyTorch.
 
 Defaults are the paper's DMLab PPO numbers (DESIGN.md); every one is a gin parameter.
+
+Two reward streams (RND's, the curiosity study's): when the intrinsic reward is a separate stream
+the network has an extrinsic and an intrinsic value head, each stream gets its own GAE (the
+intrinsic one non-episodic, its rewards normalised by `normalizers.IntrinsicRewardNormalizer`),
+and the policy follows `ext_coef * A_ext + int_coef * A_int`.
 """
 
 import dataclasses
@@ -12,6 +17,7 @@ from torch.distributions import Categorical
 
 from episodic_curiosity import validation
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.agents.normalizers import IntrinsicRewardNormalizer
 
 
 @gin.configurable
@@ -32,6 +38,12 @@ class PPOConfig:
     max_grad_norm: float = 0.5  # global gradient-norm clip
     adam_eps: float = 1e-5  # Adam epsilon (baselines / CleanRL)
     norm_adv: bool = True  # normalise advantages per minibatch
+    # Two-stream learning only (intrinsic reward as its own stream); defaults are RND's.
+    gamma_int: float = 0.99  # discount of the intrinsic stream (`gamma` is the extrinsic one)
+    ext_coef: float = 2.0  # weight of the extrinsic advantages
+    int_coef: float = 1.0  # weight of the intrinsic advantages
+    int_episodic: bool = False  # intrinsic returns stop at episode ends (RND, the study: no)
+    normalize_int_reward: bool = True  # divide by the std of the per-env intrinsic returns
 
     def __post_init__(self):
         """A bad binding is one UsageError here, before any run directory is written."""
@@ -39,9 +51,9 @@ class PPOConfig:
             validation.integer(f"PPOConfig.{name}", getattr(self, name), 1)
         for name in ("gamma", "gae_lambda"):
             validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0, 1.0)
-        for name in ("learning_rate", "clip_coef", "max_grad_norm", "adam_eps"):
+        for name in ("learning_rate", "clip_coef", "adam_eps"):
             validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0, low_open=True)
-        for name in ("ent_coef", "vf_coef"):
+        for name in ("ent_coef", "vf_coef", "max_grad_norm"):  # max_grad_norm 0: no clipping
             validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0)
         if self.num_minibatches > self.batch_size:
             raise UsageError(
@@ -98,13 +110,57 @@ def value_loss(new_value, old_value, returns, clip_coef, clip):
     return 0.5 * torch.max(unclipped, (clipped_value - returns) ** 2).mean()
 
 
-class PPOLearner:
-    """Owns the network and optimizer; `update` does the epochs of minibatch steps on a rollout."""
+def heads_value_loss(new_value, old_value, returns, clip_coef, clip):
+    """`value_loss` of one head ([B]) or the sum over heads ([B, H], RND's ext + int)."""
+    if new_value.dim() == 1:
+        return value_loss(new_value, old_value, returns, clip_coef, clip)
+    return sum(value_loss(new_value[:, h], old_value[:, h], returns[:, h], clip_coef, clip)
+               for h in range(new_value.shape[1]))
 
-    def __init__(self, network: nn.Module, config: PPOConfig):
-        self.network, self.config = network, config
+
+def two_stream_gae(ext_rewards, int_rewards, values, dones, last_value, last_done,
+                   config: PPOConfig):
+    """Per-stream GAE; returns (combined advantages [T, N], returns [T, N, 2] as ext, int).
+
+    values / last_value carry the two heads in their last axis. The intrinsic stream ignores
+    episode ends unless `int_episodic` ("death is not the end").
+    """
+    ext_adv, ext_ret = compute_gae(ext_rewards, values[..., 0], dones, last_value[..., 0],
+                                   last_done, config.gamma, config.gae_lambda)
+    int_dones, int_last_done = ((dones, last_done) if config.int_episodic else
+                                (torch.zeros_like(dones), torch.zeros_like(last_done)))
+    int_adv, int_ret = compute_gae(int_rewards, values[..., 1], int_dones, last_value[..., 1],
+                                   int_last_done, config.gamma_int, config.gae_lambda)
+    advantages = config.ext_coef * ext_adv + config.int_coef * int_adv
+    return advantages, torch.stack([ext_ret, int_ret], -1)
+
+
+class PPOLearner:
+    """Owns the network and optimizer; `update` does the epochs of minibatch steps on a rollout.
+
+    two_stream: the rollout's intrinsic rewards are a stream of their own (the network then has
+    two value heads); the learner owns the intrinsic-reward normaliser, saved with it.
+    """
+
+    def __init__(self, network: nn.Module, config: PPOConfig, two_stream: bool = False):
+        self.network, self.config, self.two_stream = network, config, two_stream
         self.optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate,
                                           eps=config.adam_eps)
+        device = next(network.parameters()).device
+        self.int_normalizer = (IntrinsicRewardNormalizer(config.num_envs, config.gamma_int, device)
+                               if two_stream and config.normalize_int_reward else None)
+
+    def advantages(self, rollout, last_value, last_done):
+        """(advantages, returns) of a filled rollout, one stream or two."""
+        c = self.config
+        if not self.two_stream:
+            return compute_gae(rollout.rewards, rollout.values, rollout.dones, last_value,
+                               last_done, c.gamma, c.gae_lambda)
+        int_rewards = rollout.int_rewards
+        if self.int_normalizer is not None:
+            int_rewards = self.int_normalizer(int_rewards)
+        return two_stream_gae(rollout.rewards, int_rewards, rollout.values, rollout.dones,
+                              last_value, last_done, c)
 
     def schedule(self, progress: float):
         """Sets the annealed lr for training progress in [0, 1]; returns the clip range."""
@@ -130,13 +186,14 @@ class PPOLearner:
                 pg_loss, clip_fraction, approx_kl = policy_loss(
                     dist.log_prob(batch["actions"][idx]), batch["logprobs"][idx], advantages,
                     clip_coef)
-                v_loss = value_loss(new_value, batch["values"][idx], batch["returns"][idx],
+                v_loss = heads_value_loss(new_value, batch["values"][idx], batch["returns"][idx],
                                     clip_coef, c.clip_value_loss)
                 entropy = dist.entropy().mean()
                 loss = pg_loss - c.ent_coef * entropy + c.vf_coef * v_loss
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                nn.utils.clip_grad_norm_(self.network.parameters(), c.max_grad_norm)
+                if c.max_grad_norm:  # 0: no clipping (RND)
+                    nn.utils.clip_grad_norm_(self.network.parameters(), c.max_grad_norm)
                 self.optimizer.step()
                 stats.append(torch.stack([pg_loss, v_loss, entropy, clip_fraction, approx_kl]))
         means = torch.stack(stats).mean(0).tolist()

@@ -18,9 +18,9 @@ from episodic_curiosity.workdir import RunDir
 
 PROGRESS_COLUMNS = ["step", "update", "fps", "learning_rate", "clip_coef", "policy_loss",
                     "value_loss", "entropy", "clip_fraction", "approx_kl", "episode_return",
-                    "episode_length", "cells_visited", "distance_travelled", "episodes",
-                    "timestamp_s"]
-EPISODE_STATS = ("return", "length", "cells_visited", "distance_travelled")
+                    "episode_length", "cells_visited", "distance_travelled", "rooms_visited",
+                    "episodes", "timestamp_s"]
+EPISODE_STATS = ("return", "length", "cells_visited", "distance_travelled", "rooms_visited")
 # reward_train.csv is the mean return of the last 100 training episodes (baselines' eprewmean,
 # which the original reports as the training metric).
 TRAIN_REWARD_WINDOW = 100
@@ -59,8 +59,8 @@ class RunLogger:
         self.recent.extend(finished)
         if finished:
             self.rewards["train"].add(step, np.mean([e["return"] for e in self.recent]))
-        episode = {k: np.mean([e[k] for e in finished]) if finished else ""
-                   for k in EPISODE_STATS}
+        episode = {k: np.mean([e[k] for e in finished if k in e])
+                   if any(k in e for e in finished) else "" for k in EPISODE_STATS}
         bonus = {f"intrinsic_{k}": v for k, v in bonus_stats.items()}
         self.progress.write(
             step, update=update, fps=f"{fps:.1f}", episodes=len(finished),

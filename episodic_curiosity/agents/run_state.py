@@ -1,5 +1,6 @@
 """What a training run checkpoints, and how a rerun takes it back: network, optimizer, counters,
-RNG state and the intrinsic reward's own state, checked against the run that loads it."""
+RNG state, the intrinsic-reward normaliser of a two-stream learner and the intrinsic reward's own
+state, checked against the run that loads it."""
 
 import numpy as np
 import torch
@@ -31,6 +32,8 @@ def restore(directory, scenario_name, network, learner, bonus_module, seed) -> t
     try:
         network.load_state_dict(state["network"])
         learner.optimizer.load_state_dict(state["optimizer"])
+        if learner.int_normalizer is not None:
+            learner.int_normalizer.load_state_dict(state["int_normalizer"])
     except (RuntimeError, ValueError, KeyError) as e:
         raise UsageError(f"checkpoint in {directory} does not fit this network "
                          f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
@@ -45,4 +48,6 @@ def save(directory, step, update, scenario_name, network, learner, bonus_module,
         "update": update, "network": network.state_dict(),
         "optimizer": learner.optimizer.state_dict(), "rng": checkpoint.rng_state(),
         "intrinsic_reward": bonus_module.state_dict() if bonus_module else {},
+        "int_normalizer": (learner.int_normalizer.state_dict()
+                           if learner.int_normalizer is not None else None),
         "meta": _meta(scenario_name, network)}, keep=keep)

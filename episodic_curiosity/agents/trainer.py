@@ -49,13 +49,14 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward) -> _Run:
     device = resolve_device(device)
     if torch_threads:
         torch.set_num_threads(torch_threads)
-    network = networks.ActorCritic(scenario_spec.obs_shape(obs_size),
-                                   scenario_spec.num_actions).to(device)
+    two_stream = bool(intrinsic_reward and intrinsic_reward.separate_stream)
+    network = networks.ActorCritic(scenario_spec.obs_shape(obs_size), scenario_spec.num_actions,
+                                   value_heads=2 if two_stream else 1).to(device)
     # Built before the run directory: a missing or misshapen R-network leaves no trace.
     bonus_module = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
                                      device=device) if intrinsic_reward else None)
-    return _Run(scenario_spec, config, device, network, ppo.PPOLearner(network, config),
-                bonus_module)
+    return _Run(scenario_spec, config, device, network,
+                ppo.PPOLearner(network, config, two_stream), bonus_module)
 
 
 def _num_updates(total_steps: int, batch_size: int) -> int:
@@ -70,7 +71,7 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
 @gin.configurable(denylist=["run_dir"])
 def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
                  seed: int = 0, device: str = "auto", num_workers: int = 2,
-                 obs_size: int = 84, reward_scale: float = 1.0,
+                 obs_size: int = 84, reward_scale: float = 1.0, clip_task_reward: bool = False,
                  bootstrap_time_limits: bool = False,
                  eval_every_updates: int = 25, eval_envs: int = 12, eval_workers: int = 2,
                  eval_greedy: bool = False,
@@ -85,6 +86,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       num_workers: subprocesses stepping the training envs (0: in this process).
       reward_scale: multiplies the task reward the learner sees (0 in the no-reward scenarios);
         the CSVs log the unscaled return.
+      clip_task_reward: the learner sees the sign of the task reward (Atari, as DQN and RND).
       bootstrap_time_limits: bootstrap truncated episodes from V(final obs) (not the original:
         it treats time limits as terminal).
       eval_every_updates: evaluate on VALIDATION and TEST seeds every this many updates, and at
@@ -94,7 +96,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         training envs' workers idle during evaluation, so these use the same cores.
       torch_threads: intra-op threads for torch (0: torch's default).
       intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
-        the scaled task reward. None: task reward only.
+        the scaled task reward, or, for a `separate_stream` one (@RND), learned as a second reward
+        stream with its own value head (ppo.PPOConfig's two-stream fields). None: task reward.
     """
     run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward)
     run_dir.create()
@@ -116,9 +119,11 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
                                    min(eval_workers, eval_envs))
                 for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
-    rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device)
+    rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device,
+                      run.network.value_heads)
     collector = Collector(train_env, run.network, rollout, run.device, config.gamma,
-                          run.bonus_module, reward_scale, bootstrap_time_limits)
+                          run.bonus_module, reward_scale, bootstrap_time_limits,
+                          clip_task_reward)
 
     def evaluate():
         for split, env in eval_env.items():
@@ -129,14 +134,15 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         num_updates = _num_updates(total_steps, config.batch_size)
         collector.start()
         if update == 0:
+            if run.bonus_module is not None and run.bonus_module.warmup_env_steps:
+                collector.warmup(run.bonus_module.warmup_env_steps)
             evaluate()
         start_time, start_step = time.time(), step
         while update < num_updates:
             clip_coef = run.learner.schedule(update / num_updates)
             finished = collector.collect()
-            advantages, returns = ppo.compute_gae(
-                rollout.rewards, rollout.values, rollout.dones, collector.last_value(),
-                collector.done, config.gamma, config.gae_lambda)
+            advantages, returns = run.learner.advantages(rollout, collector.last_value(),
+                                                         collector.done)
             losses = run.learner.update(rollout.flat(advantages, returns), clip_coef)
             update += 1
             step += config.batch_size

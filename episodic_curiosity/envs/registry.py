@@ -35,6 +35,10 @@ class Scenario:
     # The engine's full-resolution frame (height, width, channels) before the policy's resize:
     # what the R-network sees by default (the paper's 120x160 DMLab view).
     raw_shape: tuple = (120, 160, 3)
+    # Observation channels: one RGB frame (3) by default; Atari stacks 4 gray frames (4, with
+    # frame_channels 1). Networks take their input channels from here.
+    obs_channels: int = 3
+    frame_channels: int = 3  # channels of the newest frame (the last ones of an observation)
     # Why the scenario cannot be built here (an optional engine missing), or None: it is listed
     # but `get` refuses it with this one-line message.
     unavailable: Callable[[], str | None] = lambda: None
@@ -46,7 +50,7 @@ class Scenario:
 
     def obs_shape(self, obs_size: int = 84) -> tuple:
         """The shape of the observations make_env returns (the policy's input)."""
-        return (7, 7, 3) if self.symbolic else (obs_size, obs_size, 3)
+        return (7, 7, 3) if self.symbolic else (obs_size, obs_size, self.obs_channels)
 
 
 _SCENARIOS: dict[str, Scenario] = {}
@@ -146,6 +150,30 @@ register(Scenario(
     name="doom_basic", engine="vizdoom", num_actions=3, episode_steps=75,
     description="Basic: shoot the monster in front (quick learning check, not an exploration task)",
     build=functools.partial(doom.DoomEnv, "basic.cfg"), oracle_cell=DOOM_ORACLE_CELL))
+
+
+def _atari(game: str):
+    def build(seed: int) -> gym.Env:
+        from episodic_curiosity.envs import atari
+        return atari.AtariEnv(game, seed)
+    return build
+
+
+def _ale_missing():
+    import importlib.util
+    return (None if importlib.util.find_spec("ale_py") else
+            "Atari scenarios need ale-py: pip install ale-py==0.12.1")
+
+
+# Atari (envs/atari.py): RND's and the curiosity study's games, the standard preprocessing.
+# Oracle cell: 8 screen pixels (Montezuma's rooms are 160 pixels wide).
+for _name, _game, _actions, _description in (
+        ("atari_breakout", "Breakout", 4, "Breakout: dense reward, the study's reference game"),
+        ("atari_montezuma", "MontezumaRevenge", 18,
+         "Montezuma's Revenge: sparse reward; metric as RND: return and rooms visited")):
+    register(Scenario(name=_name, engine="ale", num_actions=_actions, episode_steps=4500,
+                      description=_description, build=_atari(_game), oracle_cell=8.0,
+                      obs_channels=4, frame_channels=1, unavailable=_ale_missing))
 
 
 def _maze(task_factory, episode_steps: int, fire: bool = True):

@@ -10,7 +10,8 @@ from episodic_curiosity.envs.coverage import CellCounter
 
 
 class ResizeObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
-    """Area-resamples RGB frames to `size` x `size` (84 in the paper).
+    """Area-resamples HWC frames (RGB, or Atari's 4 stacked gray ones) to `size` x `size` (84 in
+    the paper); frames already that size pass through.
 
     keep_raw: the frame before the resize goes to `info["raw_obs"]` (the R-network's view).
     """
@@ -19,7 +20,8 @@ class ResizeObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs)
         gym.utils.RecordConstructorArgs.__init__(self, size=size, keep_raw=keep_raw)
         gym.ObservationWrapper.__init__(self, env)  # the args above let spec.make() rebuild it
         self._size, self._keep_raw = size, keep_raw
-        self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), np.uint8)
+        channels = env.observation_space.shape[2]
+        self.observation_space = gym.spaces.Box(0, 255, (size, size, channels), np.uint8)
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
@@ -34,7 +36,10 @@ class ResizeObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs)
         return self.observation(obs), reward, terminated, truncated, info
 
     def observation(self, observation):
-        return cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)
+        if observation.shape[:2] == (self._size, self._size):
+            return observation
+        resized = cv2.resize(observation, (self._size, self._size), interpolation=cv2.INTER_AREA)
+        return resized.reshape(self.observation_space.shape)
 
 
 class EpisodeStatistics(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -84,6 +89,8 @@ class EpisodeStatistics(gym.Wrapper, gym.utils.RecordConstructorArgs):
                                "return": self._return, "length": self._length,
                                "cells_visited": len(self._cells),
                                "distance_travelled": self._farthest}
+            if "rooms_visited" in info:  # Atari games with rooms (Montezuma's Revenge)
+                info["episode"]["rooms_visited"] = info["rooms_visited"]
         return obs, reward, terminated, truncated, info
 
 

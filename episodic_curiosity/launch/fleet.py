@@ -28,6 +28,10 @@ DEFAULT_SHAPES = {
     "ppo_plus_ec": Shape("custom-12-52224", "nvidia-tesla-p100", 1),
     "ppo_plus_eco": Shape("custom-16-105472", "nvidia-tesla-p100", 2),
     "ppo_plus_grid_oracle": Shape("custom-12-32768", "nvidia-tesla-p100", 1),
+    # The peers run 128 envs (the papers'): more vCPUs to step them, memory for 128 x 128 frames.
+    "ppo_plus_icm": Shape("custom-12-32768", "nvidia-tesla-p100", 1),
+    "ppo_plus_curiosity": Shape("custom-32-65536", "nvidia-tesla-p100", 1),
+    "ppo_plus_rnd": Shape("custom-32-65536", "nvidia-tesla-p100", 1),
 }
 
 

@@ -39,6 +39,12 @@ METHODS = {m.name: m for m in [
     Method("ppo_plus_ngu_episodic", "PPO + NGU's episodic novelty (k-NN of a controllable "
            "embedding)"),
     Method("ppo_plus_e3b", "PPO + E3B's elliptical episodic bonus"),
+    Method("ppo_plus_icm", "PPO + ICM (inverse-dynamics features), bonus added to the task "
+           "reward: the EC paper's baseline"),
+    Method("ppo_plus_curiosity", "PPO + dynamics curiosity (Large-Scale Study): pure curiosity, "
+           "features pixels / random / idf / vae (DynamicsCuriosity.feature_space)"),
+    Method("ppo_plus_rnd", "PPO + Random Network Distillation: two value heads, normalised "
+           "non-episodic intrinsic return"),
 ]}
 
 PRESETS = ("smoke", "tiny", "rnet_small", "rnet_policy_view", "table1_small")

@@ -1,4 +1,5 @@
-"""The one interface of every intrinsic reward (EC, ECO, grid oracle, counts, RIDE, NGU, E3B).
+"""The one interface of every intrinsic reward (EC, ECO, grid oracle, counts, RIDE, NGU, E3B,
+dynamics curiosity / ICM, RND).
 
 Unlike the original's reward-as-env-wrapper, the learner calls the module on each batch of
 transitions, so task and intrinsic reward stay apart (RND's two value heads need that), and the
@@ -42,6 +43,12 @@ class IntrinsicReward(abc.ABC):
     """
 
     stat_names: tuple = ()  # columns this module adds to progress.csv
+    # True: the bonus is a reward stream of its own (own value head, own GAE, non-episodic,
+    # normalised; RND, the curiosity study). False: it is added to the task reward (EC, ICM).
+    separate_stream: bool = False
+    # Random-policy env steps (over all envs) to run before training, each batch of
+    # observations given to `warmup` (observation statistics); 0: none.
+    warmup_env_steps: int = 0
 
     def __init__(self, num_envs, scenario, device):
         self.num_envs, self.scenario, self.device = num_envs, scenario, device
@@ -58,8 +65,12 @@ class IntrinsicReward(abc.ABC):
         With same-step auto-reset, `next_obs[i]` starts a new episode where terminated | truncated.
         """
 
+    def warmup(self, obs: np.ndarray) -> None:
+        """Observations [num_envs, ...] of one random-policy step (see `warmup_env_steps`)."""
+
     def update(self, step: int) -> None:
-        """Called after every PPO update with the agent step count; may train own networks."""
+        """Called after every PPO update with the agent step count; may train own networks
+        (on the transitions it saw in `compute` since the last update)."""
 
     def _record(self, **values):
         for name, value in values.items():

@@ -1,153 +1,271 @@
-"""A state embedding phi trained with inverse (and optionally forward) dynamics losses.
+"""Dynamics curiosity: bonus = ||f(phi(s_t), a_t) - phi(s_t+1)||^2, the forward model's error.
 
-Shared by RIDE (forward + inverse, as in its code), NGU's controllable embedding and E3B (inverse
-only). The modules see transitions in `compute`; `train` fits phi on those gathered since the
-last PPO update, one step per update by default (RIDE: one step per learner batch of 32 x 100).
-Defaults are RIDE's: RMSprop lr 1e-4, alpha 0.99, eps 1e-5, gradient norm 40, forward loss x10,
-inverse loss x0.1. RIDE's losses are summed over the unroll's time steps, ours averaged: RMSprop
-divides out the overall scale, and the 100:1 ratio of the two losses is kept.
+`DynamicsCuriosity` is the Large-Scale Study of Curiosity-Driven Learning (Burda, Edwards,
+Pathak et al. 2018) with its four feature spaces phi:
+  pixels  the whitened frame itself (average-pooled 2x2; the study predicts it with a U-Net,
+          we with the same forward model as the others),
+  random  a frozen random conv net (the study's most robust choice),
+  idf     a conv net trained by inverse dynamics (predict a_t from phi(s_t), phi(s_t+1)),
+  vae     the mean of a VAE's posterior, trained by the VAE's loss on the frames.
+Features feed the forward model without gradient; forward and auxiliary losses train together
+after every PPO update on the rollout's transitions. The bonus is a separate reward stream
+(normalised, non-episodic: "death is not the end"); with PPOConfig.ext_coef = 0 it is the
+study's pure curiosity (gin/methods/ppo_plus_curiosity.gin).
+
+`ICM` (Pathak et al. 2017) is the EC paper's PPO+ICM baseline: inverse-dynamics features of
+Pathak's 4-conv net, forward and inverse losses both training them, bonus eta * 0.5 * ||.||^2
+added to the task reward, with the EC code's weights (curiosity_strength 0.01,
+forward_inverse_ratio 0.2, curiosity_loss_strength 10).
 """
 
 import gin
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
-from torch.nn import functional as F
 
-from episodic_curiosity.agents.networks import is_symbolic
+from episodic_curiosity.errors import UsageError, not_one_of
+from episodic_curiosity.rewards import peer_nets
+from episodic_curiosity.rewards.base import IntrinsicReward
 
-
-def _init(layer, gain=1.0):
-    nn.init.orthogonal_(layer.weight, gain)
-    nn.init.zeros_(layer.bias)
-    return layer
+FEATURE_SPACES = ("pixels", "random", "idf", "vae")
 
 
-class StateEmbedding(nn.Module):
-    """uint8 NHWC observations -> embedding.
-
-    Symbolic 7x7x3 views: RIDE's MinigridStateEmbeddingNet (3x3 stride-2 convs of 32, 32, 128,
-    ELU; inputs divided by 255 as in its code) -> 128. Pixels: RIDE's pixel embedding (four 3x3
-    stride-2 convs of 32, ELU). `out_dim` adds a linear layer (NGU's 32-d controllable state).
-    """
-
-    def __init__(self, obs_shape, out_dim: int | None = None):
+class PixelFeatures(nn.Module):
+    def __init__(self, channels, feature_dim, size, num_actions, **unused):
         super().__init__()
-        gain = nn.init.calculate_gain("relu")
-        widths = (32, 32, 128) if is_symbolic(obs_shape) else (32, 32, 32, 32)
-        layers, channels = [], obs_shape[2]
-        for width in widths:
-            layers += [_init(nn.Conv2d(channels, width, 3, stride=2, padding=1), gain), nn.ELU()]
-            channels = width
-        self.convs = nn.Sequential(*layers, nn.Flatten())
+        self.out_dim = channels * (size // 2) ** 2
+
+    def forward(self, x):
+        return F.avg_pool2d(x, 2).flatten(1)
+
+    def aux_loss(self, x, next_x, phi, next_phi, actions):
+        return torch.zeros((), device=x.device)
+
+
+class RandomFeatures(PixelFeatures):
+    def __init__(self, channels, feature_dim, size, num_actions, **unused):
+        nn.Module.__init__(self)
+        self.out_dim = feature_dim
+        self.net = peer_nets.small_convnet(channels, feature_dim, size=size)
+        self.net.requires_grad_(False)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class InverseDynamicsFeatures(PixelFeatures):
+    """Features trained to tell which action led from s_t to s_t+1."""
+
+    def __init__(self, channels, feature_dim, size, num_actions, net=None, hidden=512):
+        nn.Module.__init__(self)
+        self.net = net or peer_nets.small_convnet(channels, feature_dim, size=size)
         with torch.no_grad():
-            flat = self.convs(torch.zeros(1, obs_shape[2], *obs_shape[:2])).shape[1]
-        self.head = _init(nn.Linear(flat, out_dim)) if out_dim else nn.Identity()
-        self.out_dim = out_dim or flat
+            self.out_dim = self.net(torch.zeros(1, channels, size, size)).shape[1]
+        self.inverse = nn.Sequential(nn.Linear(2 * self.out_dim, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, num_actions))
 
-    def forward(self, obs):
-        return self.head(self.convs(obs.permute(0, 3, 1, 2).float() / 255.0))
+    def forward(self, x):
+        return self.net(x)
 
-
-class InverseDynamics(nn.Module):
-    """(phi(s), phi(s')) -> logits of the action taken: fc 256, ReLU (RIDE's)."""
-
-    def __init__(self, dim, num_actions):
-        super().__init__()
-        self.net = nn.Sequential(_init(nn.Linear(2 * dim, 256), nn.init.calculate_gain("relu")),
-                                 nn.ReLU(), _init(nn.Linear(256, num_actions)))
-
-    def forward(self, embedding, next_embedding):
-        return self.net(torch.cat([embedding, next_embedding], dim=-1))
+    def aux_loss(self, x, next_x, phi, next_phi, actions):
+        return F.cross_entropy(self.inverse(torch.cat([phi, next_phi], -1)), actions)
 
 
-class ForwardDynamics(nn.Module):
-    """(phi(s), one-hot a) -> predicted phi(s'): fc 256, ReLU (RIDE's)."""
+class VAEFeatures(PixelFeatures):
+    """phi = posterior mean; loss = Gaussian reconstruction error + KL to N(0, I) per frame."""
 
-    def __init__(self, dim, num_actions):
+    def __init__(self, channels, feature_dim, size, num_actions, **unused):
+        nn.Module.__init__(self)
+        self.out_dim, self.size, self.channels = feature_dim, size, channels
+        self.encoder = peer_nets.small_convnet(channels, 2 * feature_dim, size=size)
+        side = -(-size // 8)
+        self.decoder = nn.Sequential(
+            nn.Linear(feature_dim, 64 * side * side), nn.LeakyReLU(),
+            nn.Unflatten(1, (64, side, side)),
+            nn.ConvTranspose2d(64, 64, 4, stride=2, padding=1), nn.LeakyReLU(),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.LeakyReLU(),
+            nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1))
+
+    def forward(self, x):
+        return self.encoder(x)[:, :self.out_dim]
+
+    def aux_loss(self, x, next_x, phi, next_phi, actions):
+        mean, scale = self.encoder(x).chunk(2, -1)
+        scale = F.softplus(scale) + 1e-4
+        z = mean + scale * torch.randn_like(mean)
+        recon = self.decoder(z)[:, :, :self.size, :self.size]
+        reconstruction = 0.5 * (recon - x).pow(2).flatten(1).sum(-1)
+        kl = (0.5 * (mean ** 2 + scale ** 2) - scale.log() - 0.5).sum(-1)
+        return (reconstruction + kl).mean()
+
+
+FEATURES = dict(zip(FEATURE_SPACES, (PixelFeatures, RandomFeatures, InverseDynamicsFeatures,
+                                     VAEFeatures)))
+
+
+class ForwardModel(nn.Module):
+    """The study's: dense to `hidden`, 4 residual blocks of two dense layers, dense out, the
+    one-hot action concatenated to the input of every layer."""
+
+    def __init__(self, feature_dim, num_actions, hidden=512, blocks=4):
         super().__init__()
         self.num_actions = num_actions
-        self.net = nn.Sequential(
-            _init(nn.Linear(dim + num_actions, 256), nn.init.calculate_gain("relu")), nn.ReLU(),
-            _init(nn.Linear(256, dim)))
+        width = hidden + num_actions
+        self.inp = nn.Linear(feature_dim + num_actions, hidden)
+        self.blocks = nn.ModuleList(
+            nn.ModuleList([nn.Linear(width, hidden), nn.Linear(width, hidden)])
+            for _ in range(blocks))
+        self.out = nn.Linear(width, feature_dim)
 
-    def forward(self, embedding, actions):
-        one_hot = F.one_hot(actions, self.num_actions).float()
-        return self.net(torch.cat([embedding, one_hot], dim=-1))
+    def forward(self, phi, actions):
+        a = F.one_hot(actions, self.num_actions).float()
+        x = F.leaky_relu(self.inp(torch.cat([phi, a], -1)))
+        for first, second in self.blocks:
+            res = F.leaky_relu(first(torch.cat([x, a], -1)))
+            x = x + second(torch.cat([res, a], -1))
+        return self.out(torch.cat([x, a], -1))
 
 
-@gin.configurable(denylist=["obs_shape", "num_actions", "device"])
-class DynamicsModel:
-    """phi + dynamics heads + their optimizer, and the transitions awaiting training."""
+@gin.configurable(denylist=["num_envs", "scenario", "device"])
+class DynamicsCuriosity(IntrinsicReward):
+    """Args (defaults: the study's run.py):
+      feature_space: one of FEATURE_SPACES.
+      feature_dim, hidden: 512 and 512.
+      learning_rate, epochs, num_minibatches: the study trains with PPO's Adam (1e-4), 3 epochs,
+        8 minibatches per rollout.
+      warmup_env_steps: random-agent steps whose frames give the whitening statistics (10000,
+        then frozen); 0: frames / 255 instead.
+      detach_features: the forward loss does not train phi (the study; ICM: it does).
+      forward_weight, aux_weight: weights of the forward and feature (inverse / VAE) losses.
+      reward_scale: multiplies the bonus.
+      sum_features: error summed over features x 0.5 (ICM) instead of averaged (the study).
+      forward_blocks: residual blocks of the forward model (the study 4; ICM 0: one hidden
+        layer).
+    """
 
-    def __init__(self, obs_shape, num_actions, device, embed_dim: int | None = None,
-                 forward_loss_coef: float = 10.0, inverse_loss_coef: float = 0.1,
-                 learning_rate: float = 1e-4, rmsprop_alpha: float = 0.99,
-                 rmsprop_eps: float = 1e-5, max_grad_norm: float = 40.0,
-                 steps_per_update: int = 1, max_batch: int = 4096):
-        self.device = device
-        self.embedding = StateEmbedding(obs_shape, embed_dim).to(device)
-        dim = self.embedding.out_dim
-        self.inverse = InverseDynamics(dim, num_actions).to(device)
-        self.forward = ForwardDynamics(dim, num_actions).to(device) if forward_loss_coef else None
-        self.forward_loss_coef, self.inverse_loss_coef = forward_loss_coef, inverse_loss_coef
-        self.max_grad_norm, self.steps_per_update, self.max_batch = (
-            max_grad_norm, steps_per_update, max_batch)
-        self.optimizer = torch.optim.RMSprop(self.parameters(), lr=learning_rate,
-                                             alpha=rmsprop_alpha, eps=rmsprop_eps)
-        self._pending = []
+    separate_stream = True
+    stat_names = ("bonus_mean", "forward_loss", "auxiliary_loss")
 
-    def parameters(self):
-        modules = [self.embedding, self.inverse] + ([self.forward] if self.forward else [])
-        return [p for m in modules for p in m.parameters()]
+    def __init__(self, num_envs, scenario, device, feature_space: str = "random",
+                 feature_dim: int = 512, hidden: int = 512, learning_rate: float = 1e-4,
+                 epochs: int = 3, num_minibatches: int = 8, warmup_env_steps: int = 10000,
+                 detach_features: bool = True, forward_weight: float = 1.0,
+                 aux_weight: float = 1.0, reward_scale: float = 1.0, sum_features: bool = False,
+                 forward_blocks: int = 4, obs_size: int = 84, feature_net=None):
+        super().__init__(num_envs, scenario, device)
+        if feature_space not in FEATURES:
+            raise UsageError(not_one_of("feature space", feature_space, FEATURE_SPACES) +
+                             " (--gin_bindings=\"DynamicsCuriosity.feature_space='random'\")")
+        channels = scenario.obs_channels
+        self.features = FEATURES[feature_space](channels, feature_dim, obs_size,
+                                                scenario.num_actions, net=feature_net,
+                                                hidden=hidden).to(device)
+        self.forward_model = ForwardModel(self.features.out_dim, scenario.num_actions,
+                                          hidden, forward_blocks).to(device)
+        params = [p for m in (self.features, self.forward_model) for p in m.parameters()
+                  if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=learning_rate)
+        self.warmup_env_steps, self.epochs = warmup_env_steps, epochs
+        self.num_minibatches, self.detach_features = num_minibatches, detach_features
+        self.forward_weight, self.aux_weight = forward_weight, aux_weight
+        self.reward_scale, self.sum_features = reward_scale, sum_features
+        self.whiten = (peer_nets.ObservationWhitener((obs_size, obs_size, channels), device,
+                                                     clip=None, global_std=True)
+                       if warmup_env_steps else None)
+        self.store = peer_nets.TransitionStore()
+
+    def _input(self, obs: torch.Tensor) -> torch.Tensor:
+        obs = obs.to(self.device)
+        if self.whiten is None:
+            return obs.permute(0, 3, 1, 2).float() / 255.0
+        return self.whiten(obs)
+
+    def errors(self, obs, actions, next_obs, train: bool = False):
+        """(per-transition forward error, auxiliary loss) on uint8 frames and actions."""
+        x, next_x = self._input(obs), self._input(next_obs)
+        phi, next_phi = self.features(x), self.features(next_x)
+        source = phi.detach() if self.detach_features else phi
+        error = (self.forward_model(source, actions.to(self.device)) - next_phi.detach()).pow(2)
+        error = 0.5 * error.sum(-1) if self.sum_features else error.mean(-1)
+        aux = (self.features.aux_loss(x, next_x, phi, next_phi, actions.to(self.device))
+               if train else None)
+        return error, aux
+
+    def warmup(self, obs):
+        self.whiten.update(torch.as_tensor(obs, device=self.device))
 
     @torch.no_grad()
-    def embed(self, obs) -> torch.Tensor:
-        return self.embedding(torch.as_tensor(np.asarray(obs), device=self.device))
+    def compute(self, obs, actions, next_obs, terminated, truncated, infos):
+        next_obs = peer_nets.final_next_obs(next_obs, terminated, truncated, infos)
+        self.store.add(obs, actions, next_obs)
+        error, _ = self.errors(torch.as_tensor(obs), torch.as_tensor(actions),
+                               torch.as_tensor(next_obs))
+        bonus = (self.reward_scale * error).cpu().numpy()
+        self._record(bonus_mean=bonus.mean())
+        return bonus
 
-    def observe(self, obs, actions, reached) -> None:
-        """Keeps a batch of transitions (s, a, s') for the next `train`."""
-        self._pending.append((np.array(obs), np.array(actions), np.array(reached)))
+    def update(self, step):
+        if not len(self.store):
+            return
+        batch = self.store.take()
+        for idx in peer_nets.minibatches(len(batch["actions"]), self.num_minibatches,
+                                         self.epochs):
+            error, aux = self.errors(batch["obs"][idx], batch["actions"][idx],
+                                     batch["next_obs"][idx], train=True)
+            forward_loss = error.mean()
+            loss = self.forward_weight * forward_loss + self.aux_weight * aux
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self._record(forward_loss=forward_loss.item(), auxiliary_loss=aux.item())
 
-    def train(self) -> dict:
-        """`steps_per_update` gradient steps on the pending transitions; returns mean losses."""
-        if not self._pending:
-            return {}
-        obs, actions, reached = (np.concatenate(x) for x in zip(*self._pending))
-        self._pending = []
-        losses = []
-        for _ in range(self.steps_per_update):
-            idx = np.random.permutation(len(obs))  # the global RNG: checkpointed[:self.max_batch]
-            losses.append(self._step(*(torch.as_tensor(x[idx], device=self.device)
-                                       for x in (obs, actions, reached))))
-        return {k: float(np.mean([loss[k] for loss in losses])) for k in losses[0]}
+    def state_dict(self):
+        state = {"features": self.features.state_dict(),
+                 "forward_model": self.forward_model.state_dict(),
+                 "optimizer": self.optimizer.state_dict()}
+        if self.whiten is not None:
+            state["obs_stats"] = self.whiten.stats.state_dict()
+        return state
 
-    def _step(self, obs, actions, reached):
-        embedding, next_embedding = self.embedding(obs), self.embedding(reached)
-        inverse_loss = F.cross_entropy(self.inverse(embedding, next_embedding), actions)
-        loss = self.inverse_loss_coef * inverse_loss
-        out = {"inverse_loss": inverse_loss.item()}
-        if self.forward is not None:
-            predicted = self.forward(embedding, actions)
-            forward_loss = torch.linalg.vector_norm(predicted - next_embedding, dim=-1).mean()
-            loss = loss + self.forward_loss_coef * forward_loss
-            out["forward_loss"] = forward_loss.item()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.parameters(), self.max_grad_norm)
-        self.optimizer.step()
-        return out
-
-    def state_dict(self) -> dict:
-        return {"embedding": self.embedding.state_dict(), "inverse": self.inverse.state_dict(),
-                "forward": self.forward.state_dict() if self.forward else {},
-                "optimizer": self.optimizer.state_dict(),
-                "pending": list(self._pending)}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.embedding.load_state_dict(state["embedding"])
-        self.inverse.load_state_dict(state["inverse"])
-        if self.forward is not None:
-            self.forward.load_state_dict(state["forward"])
+    def load_state_dict(self, state):
+        self.features.load_state_dict(state["features"])
+        self.forward_model.load_state_dict(state["forward_model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self._pending = list(state.get("pending", []))
+        if self.whiten is not None:
+            self.whiten.stats.load_state_dict(state["obs_stats"])
+
+
+def pathak_convnet(channels: int, size: int = 84) -> nn.Sequential:
+    """ICM's feature net: 4 x (conv 32 3x3 stride 2, ELU), flattened."""
+    layers = []
+    for i in range(4):
+        layers += [nn.Conv2d(channels if i == 0 else 32, 32, 3, stride=2, padding=1), nn.ELU()]
+    return nn.Sequential(*layers, nn.Flatten())
+
+
+@gin.configurable(denylist=["num_envs", "scenario", "device"])
+class ICM(DynamicsCuriosity):
+    """The EC paper's PPO+ICM: bonus added to the task reward (single stream).
+
+    Args: reward_scale is eta (EC's curiosity_strength 0.01); forward_inverse_ratio beta (0.2)
+    and loss_strength (10) weight the losses as loss_strength * ((1-beta) inverse + beta fwd);
+    hidden 256 (Pathak's forward and inverse layers); learning_rate PPO's (the original trains
+    ICM in PPO's optimizer), epochs and minibatches PPO's 4 and 4.
+    """
+
+    separate_stream = False
+
+    def __init__(self, num_envs, scenario, device, reward_scale: float = 0.01,
+                 forward_inverse_ratio: float = 0.2, loss_strength: float = 10.0,
+                 hidden: int = 256, learning_rate: float = 1.9307e-4, epochs: int = 4,
+                 num_minibatches: int = 4, obs_size: int = 84):
+        net = pathak_convnet(scenario.obs_channels, obs_size)
+        super().__init__(num_envs, scenario, device, feature_space="idf", hidden=hidden,
+                         learning_rate=learning_rate, epochs=epochs,
+                         num_minibatches=num_minibatches, warmup_env_steps=0,
+                         detach_features=False,
+                         forward_weight=loss_strength * forward_inverse_ratio,
+                         aux_weight=loss_strength * (1 - forward_inverse_ratio),
+                         reward_scale=reward_scale, sum_features=True, forward_blocks=0,
+                         obs_size=obs_size, feature_net=net)

@@ -2,7 +2,7 @@
 
 C = ridge * I + sum of phi phi^T over the episode's states so far; its inverse is kept per env and
 updated by Sherman-Morrison (rank one) after each bonus (Henaff et al. 2022). phi comes from an
-inverse-dynamics encoder (dynamics.DynamicsModel with the forward loss off, see e3b.gin).
+inverse-dynamics encoder (state_embedding.DynamicsModel with the forward loss off, see e3b.gin).
 """
 
 import gin
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, reached_obs
-from episodic_curiosity.rewards.dynamics import DynamicsModel
+from episodic_curiosity.rewards.state_embedding import DynamicsModel
 
 
 @gin.configurable(denylist=["num_envs", "scenario", "device"])

@@ -14,7 +14,7 @@ import torch
 
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, reached_obs
-from episodic_curiosity.rewards.dynamics import DynamicsModel
+from episodic_curiosity.rewards.state_embedding import DynamicsModel
 
 
 def ngu_similarity_bonus(sq_distances, mean_sq_distance, cluster_distance, kernel_epsilon, c,

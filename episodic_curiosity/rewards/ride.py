@@ -11,7 +11,7 @@ import torch
 from episodic_curiosity.rewards.base import (IntrinsicReward, done_mask, reached_obs,
                                              require_feature)
 from episodic_curiosity.rewards.counts import EpisodicCounter, episodic_visits
-from episodic_curiosity.rewards.dynamics import DynamicsModel
+from episodic_curiosity.rewards.state_embedding import DynamicsModel
 
 
 @gin.configurable(denylist=["num_envs", "scenario", "device"])

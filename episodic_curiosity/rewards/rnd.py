@@ -1,0 +1,105 @@
+"""Random Network Distillation (Burda et al. 2019): bonus = ||predictor(x) - target(x)||^2 / 512.
+
+x is the newest frame of the next observation, whitened by running per-pixel statistics (warmed
+up on random-policy steps, then updated with every rollout) and clipped to [-5, 5]. The target
+is a fixed random conv net; the predictor learns it on a random 25% of each rollout, so frames
+seen often earn less. The bonus is a separate reward stream: the learner gives it its own value
+head, a non-episodic return and the per-env forward-filter normalisation (agents/normalizers.py).
+Defaults are the paper's (Table 5; 128 envs x 128 steps and the PPO numbers are in rnd.gin).
+"""
+
+import gin
+import numpy as np
+import torch
+from torch import nn
+
+from episodic_curiosity.rewards import peer_nets
+from episodic_curiosity.rewards.base import IntrinsicReward
+
+
+def predictor_net(in_channels: int, feature_dim: int, size: int = 84) -> nn.Sequential:
+    """The target's conv torso, then dense 512 ReLU, 512 ReLU, `feature_dim` (the paper's)."""
+    net = peer_nets.small_convnet(in_channels, 512, size=size)
+    for layer in (nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, feature_dim)):
+        if isinstance(layer, nn.Linear):
+            nn.init.orthogonal_(layer.weight, np.sqrt(2))
+            nn.init.zeros_(layer.bias)
+        net.append(layer)
+    return net
+
+
+@gin.configurable(denylist=["num_envs", "scenario", "device"])
+class RND(IntrinsicReward):
+    """Args:
+      learning_rate: Adam lr of the predictor (the paper's 1e-4, as its PPO).
+      update_proportion: fraction of each rollout's frames the predictor trains on (0.25).
+      epochs, num_minibatches: passes and minibatches over each rollout (PPO's 4 and 4).
+      warmup_steps_per_env: random-policy steps per env that initialise the observation
+        statistics before training (50 rollouts x 128 steps).
+      feature_dim: output size of target and predictor (512).
+    """
+
+    separate_stream = True
+    stat_names = ("bonus_mean", "predictor_loss")
+
+    def __init__(self, num_envs, scenario, device, learning_rate: float = 1e-4,
+                 update_proportion: float = 0.25, epochs: int = 4, num_minibatches: int = 4,
+                 warmup_steps_per_env: int = 6400, feature_dim: int = 512,
+                 obs_size: int = 84):
+        super().__init__(num_envs, scenario, device)
+        self.channels = scenario.frame_channels
+        self.update_proportion, self.epochs = update_proportion, epochs
+        self.num_minibatches = num_minibatches
+        self.warmup_env_steps = warmup_steps_per_env * num_envs
+        self.target = peer_nets.small_convnet(self.channels, feature_dim, size=obs_size).to(device)
+        self.target.requires_grad_(False)
+        self.predictor = predictor_net(self.channels, feature_dim, obs_size).to(device)
+        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=learning_rate)
+        self.whiten = peer_nets.ObservationWhitener((obs_size, obs_size, self.channels), device)
+        self.store = peer_nets.TransitionStore()
+
+    def _newest_frame(self, obs) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(obs)[..., -self.channels:])
+
+    def errors(self, frames: torch.Tensor) -> torch.Tensor:
+        """Per-frame squared prediction error (mean over features) of uint8 frames [B,H,W,C]."""
+        x = self.whiten(frames.to(self.device))
+        return (self.predictor(x) - self.target(x)).pow(2).mean(-1)
+
+    def warmup(self, obs):
+        self.whiten.update(self._newest_frame(obs).to(self.device))
+
+    @torch.no_grad()
+    def compute(self, obs, actions, next_obs, terminated, truncated, infos):
+        # As the original: the frame after the step, which after an episode end is the new
+        # episode's first (the intrinsic stream does not stop there).
+        frames = self._newest_frame(next_obs)
+        self.store.add(None, actions, frames)
+        bonus = self.errors(frames).cpu().numpy()
+        self._record(bonus_mean=bonus.mean())
+        return bonus
+
+    def update(self, step):
+        if not len(self.store):
+            return
+        frames = self.store.take()["next_obs"]
+        self.whiten.update(frames.to(self.device))
+        for idx in peer_nets.minibatches(len(frames), self.num_minibatches, self.epochs):
+            loss = self.errors(frames[idx])
+            mask = (torch.rand(len(idx), device=self.device) < self.update_proportion).float()
+            loss = (loss * mask).sum() / mask.sum().clamp_min(1.0)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self._record(predictor_loss=loss.item())
+
+    def state_dict(self):
+        return {"target": self.target.state_dict(), "predictor": self.predictor.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "obs_stats": self.whiten.stats.state_dict()}
+
+    def load_state_dict(self, state):
+        self.target.load_state_dict(state["target"])
+        self.predictor.load_state_dict(state["predictor"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.whiten.stats.load_state_dict(state["obs_stats"])

@@ -1,0 +1,46 @@
+"""RND: novelty falls where the predictor has learned, resumes exactly, the paper's numbers."""
+
+import gin
+import pytest
+import torch
+
+import peer_checks
+from episodic_curiosity import configuration
+from episodic_curiosity.agents import ppo
+from episodic_curiosity.launch import methods
+from episodic_curiosity.rewards.rnd import RND
+
+
+def make():
+    return RND(num_envs=peer_checks.NUM_ENVS, scenario=peer_checks.scenario(),
+               device=torch.device("cpu"), warmup_steps_per_env=1)
+
+
+def test_familiar_frame_bonus_falls_novel_stays_high():
+    before, after, novel = peer_checks.familiar_falls_novel_stays(make)
+    print(f"RND bonus: familiar {before:.4f} -> {after:.4f}, novel {novel:.4f}")
+    assert after < 0.2 * before
+    assert novel > 5 * after
+
+
+def test_state_round_trip_is_exact():
+    peer_checks.round_trip_is_exact(make)
+
+
+def test_paper_hyperparameters_are_the_gin_defaults():
+    configuration.parse(methods.get("ppo_plus_rnd").gin_files, [])
+    try:
+        config = ppo.PPOConfig()
+        assert (config.num_envs, config.num_steps, config.update_epochs,
+                config.num_minibatches) == (128, 128, 4, 4)
+        assert (config.learning_rate, config.ent_coef, config.clip_coef,
+                config.gae_lambda) == (1e-4, 0.001, 0.1, 0.95)
+        assert (config.gamma, config.gamma_int, config.ext_coef, config.int_coef) == (
+            0.999, 0.99, 2.0, 1.0)
+        assert not config.int_episodic and config.normalize_int_reward and not config.anneal
+        module = RND(num_envs=128, scenario=peer_checks.scenario(), device=torch.device("cpu"))
+        assert module.update_proportion == 0.25 and module.warmup_env_steps == 50 * 128 * 128
+        assert module.separate_stream
+        assert module.whiten.clip == 5.0
+    finally:
+        gin.clear_config()
