@@ -217,7 +217,6 @@ def verdict(summaries, alpha):
 
 # --- the card ---------------------------------------------------------------------------------
 
-@gin.configurable(denylist=["out_dir", "data_dir", "device"])
 def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = None,
                  agent_steps: int = 600, pairs_per_bin: int = 256, seed: int = 0) -> dict:
     """Writes report.md / report.json / report.png into `out_dir` (holding r_network.pt)."""
@@ -251,6 +250,12 @@ def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = No
     logging.info("R-network report card: %s", result["verdict"])
     return result
 
+
+
+# `python -m episodic_curiosity.rnet.report` runs this file as __main__ and gin imports the
+# package's copy too: only that copy is registered, so a binding names one configurable.
+if __name__ != "__main__":
+    write_report = gin.configurable(denylist=["out_dir", "data_dir", "device"])(write_report)
 
 def read_verdict(r_networks_dir) -> str | None:
     path = pathlib.Path(r_networks_dir) / "report.json"
@@ -332,8 +337,10 @@ def main(argv):
     configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
     data_dir = FLAGS.r_training_data or pathlib.Path(FLAGS.r_networks_path).parent / \
         "r_training_data"
-    result = write_report(FLAGS.r_networks_path, data_dir if pathlib.Path(data_dir).is_dir()
-                          else None, FLAGS.device, scenario=FLAGS.scenario)
+    from episodic_curiosity.rnet import report as registered  # the gin-configured copy
+    result = registered.write_report(
+        FLAGS.r_networks_path, data_dir if pathlib.Path(data_dir).is_dir() else None,
+        FLAGS.device, scenario=FLAGS.scenario)
     print(result["verdict"])
 
 
