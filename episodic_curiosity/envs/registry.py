@@ -106,7 +106,8 @@ def build_env(scenario: str, split: str = "TEST", index: int = 0, obs_size: int 
     """
     spec = get(scenario)
     env = spec.build(level_seed(Split[split], index))
-    env.render_mode = render_mode
+    if not isinstance(env, gym.Wrapper):  # a wrapper's render_mode is its inner env's
+        env.render_mode = render_mode
     if not spec.symbolic:  # MiniGrid's symbolic view is not an image: no resize
         env = wrappers.ResizeObservation(env, obs_size, keep_raw=keep_raw_obs)
     if spec.metric == "oracle":
