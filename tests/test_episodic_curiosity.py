@@ -7,6 +7,7 @@ from torch import nn
 
 from episodic_curiosity import envs
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.rewards.episodic_memory import EpisodicMemory
 from episodic_curiosity.rewards.episodic_curiosity import (EpisodicCuriosity,
                                                            EpisodicCuriosityOnline,
                                                            bonus_from_similarity)
@@ -131,6 +132,7 @@ def test_eco_memory_runs_with_the_untrained_network_bonus_scaled_to_zero():
     eco = EpisodicCuriosityOnline(1, envs.get("doom_dense"), "cpu", history_steps=64,
                                   retrain_period=60, epochs=1, view="policy")
     eco.rnet = MeanColourRNet()
+    eco.memory = EpisodicMemory(1, 200, eco.rnet.memory_dim, "cpu", eco.rng, "random")
     eco.begin(frames(0), [{}])
     for colour in (100, 200):
         assert eco.compute(None, None, frames(colour), np.array([False]), np.array([False]),

@@ -40,7 +40,7 @@ class AtariEnv(gym.Wrapper):
         import ale_py  # imported on use: only Atari scenarios need it
         gym.register_envs(ale_py)
         env = gym.make(f"ALE/{game}-v5", frameskip=1, repeat_action_probability=sticky_actions,
-                       full_action_space=False)
+                       full_action_space=False, render_mode="rgb_array")  # render() as elsewhere
         env = gym.wrappers.AtariPreprocessing(env, noop_max=0, frame_skip=FRAME_SKIP,
                                               screen_size=84, terminal_on_life_loss=False,
                                               grayscale_obs=True)
@@ -52,7 +52,7 @@ class AtariEnv(gym.Wrapper):
 
     def _info(self, info):
         xy, room = self._position(self.env.unwrapped.ale.getRAM())
-        info["agent_xy"] = xy
+        info["agent_xy"] = np.asarray(xy, np.float32)
         if room is not None:
             info["room"] = room
             self._rooms.add(room)
