@@ -58,6 +58,13 @@ def test_dry_run_prints_the_exact_request_bodies(compute, bucket):
     assert compute.instances == {}
 
 
+def test_every_launchable_method_has_a_machine_shape():
+    from episodic_curiosity.launch import fleet, methods
+    assert set(fleet.DEFAULT_SHAPES) == set(methods.METHODS)
+    vms = fleet.plan("t", list(methods.METHODS), ["doom_dense"], 1)
+    assert len(vms) == len(methods.METHODS)
+
+
 def test_launch_status_and_delete(compute, bucket):
     result = launch("--methods=ppo,ppo_plus_eco", "--num_runs=2", "--preset=smoke",
                     "--i_understand_launching_vms_is_expensive", compute=compute, bucket=bucket)

@@ -12,8 +12,8 @@ import pytest
 from conftest import REPO, run_launcher
 from episodic_curiosity import checkpoint
 
-SMOKE = ["--scenario=minigrid_multiroom_n2_s4", "--preset=smoke"]
-SMOKE_BATCH, SMOKE_TOTAL = 4 * 64, 4096
+TINY = ["--scenario=minigrid_multiroom_n2_s4", "--preset=tiny"]
+TINY_BATCH, TINY_TOTAL = 4 * 64, 4096  # gin/presets/tiny.gin
 
 
 def steps(path):
@@ -27,7 +27,7 @@ def steps(path):
 def test_sigkill_then_rerun_resumes_with_the_bonus_state(tmp_path, method):
     run = tmp_path / method / "minigrid_multiroom_n2_s4" / "run_number_0"
     proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"),
-                             f"--method={method}", *SMOKE, f"--workdir={tmp_path}"],
+                             f"--method={method}", *TINY, f"--workdir={tmp_path}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 300
@@ -36,14 +36,14 @@ def test_sigkill_then_rerun_resumes_with_the_bonus_state(tmp_path, method):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
-    assert 0 < killed_at < SMOKE_TOTAL
+    assert 0 < killed_at < TINY_TOTAL
     saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]
     assert saved["model"]["embedding"] and saved["model"]["optimizer"]["state"]
-    result = run_launcher(f"--method={method}", *SMOKE, f"--workdir={tmp_path}")
+    result = run_launcher(f"--method={method}", *TINY, f"--workdir={tmp_path}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (f"resuming minigrid_multiroom_n2_s4 at step {killed_at}"
             in (run / "log.txt").read_text())
-    assert steps(run / "progress.csv") == list(range(SMOKE_BATCH, SMOKE_TOTAL + 1, SMOKE_BATCH))
+    assert steps(run / "progress.csv") == list(range(TINY_BATCH, TINY_TOTAL + 1, TINY_BATCH))
     with open(run / "progress.csv", newline="") as f:
         assert all(row["intrinsic_bonus_mean"] for row in csv.DictReader(f))
 

@@ -20,6 +20,8 @@ def bindings(scenario, total_steps, num_envs=8, num_steps=64):
         f"train_policy.scenario = '{scenario}'", "train_policy.obs_size = 36",
         f"train_policy.total_steps = {total_steps}", "train_policy.num_workers = 0",
         "train_policy.eval_every_updates = 1000", "train_policy.eval_envs = 1",
+        # The corridor is registered in this process only: evaluate here, not in workers.
+        "train_policy.eval_workers = 0",
         "train_policy.checkpoint_every_updates = 1", "train_policy.device = 'cpu'",
         "train_policy.torch_threads = 1",
         f"PPOConfig.num_envs = {num_envs}", f"PPOConfig.num_steps = {num_steps}",

@@ -32,6 +32,10 @@ DEFAULT_SHAPES = {
     "ppo_plus_icm": Shape("custom-12-32768", "nvidia-tesla-p100", 1),
     "ppo_plus_curiosity": Shape("custom-32-65536", "nvidia-tesla-p100", 1),
     "ppo_plus_rnd": Shape("custom-32-65536", "nvidia-tesla-p100", 1),
+    # The episodic-novelty family on MiniGrid: small symbolic frames, PPO's own shape suffices.
+    **{name: Shape("custom-12-32768", "nvidia-tesla-p100", 1)
+       for name in ("ppo_plus_ride", "ppo_plus_counts", "ppo_plus_episodic_counts",
+                    "ppo_plus_ngu_episodic", "ppo_plus_e3b")},
 }
 
 
