@@ -107,7 +107,7 @@ def test_eco_trains_full_passes_at_the_originals_learning_rate():
     from episodic_curiosity.launch import local, methods
     from episodic_curiosity.rnet.pairs import pairs_per_pass
     configuration.parse(local.gin_files(methods.get("ppo_plus_eco"), "doom_dense", None),
-                        ["RNetwork.width = 4", "EpisodicCuriosity.memory_capacity = 8"])
+                        ["RNetwork.width = 8", "EpisodicCuriosity.memory_capacity = 8"])
     try:
         eco = EpisodicCuriosityOnline(2, envs.get("doom_dense"), "cpu", history_steps=400,
                                       retrain_period=400, epochs=3, view="policy")
@@ -151,7 +151,7 @@ def test_r_network_sees_the_raw_view_of_each_scenario():
         EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=MeanColourRNet()).begin(
             obs[None], [{}])
     # A network trained on the 84x84 policy frames does not silently get the raw view.
-    policy_net = RNetwork(width=4, input_shape=(84, 84, 3))
+    policy_net = RNetwork(width=8, input_shape=(84, 84, 3))
     with pytest.raises(UsageError, match=r"trained on \(84, 84, 3\) frames"):
         EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=policy_net)
     EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=policy_net, view="policy")
