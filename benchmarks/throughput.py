@@ -2,7 +2,7 @@
 to plain PPO, ratios, and the memory each method's training process peaks at.
 
   python benchmarks/throughput.py --scenario=doom_dense [--updates=3] [--workers=2]
-      [--methods=ppo,ppo_plus_ec] [--rnet_widths=64,16]
+      [--methods=ppo,ppo_plus_ec,ppo_plus_eco] [--rnet_widths=64,16] [--peer=sb3]
   python benchmarks/throughput.py --scenario=atari_breakout \
       --methods=ppo,ppo_plus_icm,ppo_plus_curiosity,ppo_plus_rnd
   python benchmarks/throughput.py --all_scenarios   # steps/s of every scenario, one process
@@ -21,6 +21,12 @@ The peers (ppo_plus_icm / _curiosity / _rnd) keep their own PPO numbers (rollout
 epochs, minibatches) with --num_envs envs; their random-policy warm-up is shortened (it is
 not timed). Each method trains in a fresh child process: "peak MB" is that process's maximum
 resident memory (env worker processes not included) and, on a GPU, its peak CUDA allocation.
+
+Reference rows, same run (benchmarks/reference_rates.py): the PPO update alone on one batch (the
+ceiling of any PPO with this batch shape) and Stable-Baselines3's PPO with the same envs,
+rollout, epochs and minibatches (`--peer=sb3`, the `bench` extra). PPO+ECO runs with its
+R-network untrained (bonus, memory and frame history), and its training is added at ECO's
+defaults (10 epochs over the history every 60k vector steps), amortised per env step.
 """
 
 import csv
@@ -32,6 +38,8 @@ import traceback
 
 import numpy as np
 from absl import app, flags
+
+import reference_rates
 
 from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import trainer
@@ -48,10 +56,15 @@ flags.DEFINE_integer("num_envs", 12, "Envs in the vectorised measurements (PPO's
 flags.DEFINE_integer("workers", 2, "Subprocess workers for the vectorised env.")
 flags.DEFINE_integer("raw_steps", 3000, "Env steps per raw measurement.")
 flags.DEFINE_integer("updates", 3, "Training updates to time (after one warm-up update).")
-flags.DEFINE_list("methods", ["ppo", "ppo_plus_ec"], "Training methods to time.")
+flags.DEFINE_list("methods", ["ppo", "ppo_plus_ec", "ppo_plus_eco"], "Training methods to time.")
 flags.DEFINE_list("rnet_widths", ["64", "16"], "R-network widths for ppo_plus_ec.")
 flags.DEFINE_string("device", "auto", "Torch device for training.")
 flags.DEFINE_bool("all_scenarios", False, "Only measure raw steps/s of every scenario.")
+flags.DEFINE_bool("double_buffered_row", True,
+                  "Also time PPO with train_policy.double_buffered = True.")
+flags.DEFINE_enum("peer", "sb3", ["sb3", "none"], "Peer implementation timed in the same run.")
+flags.DEFINE_enum("peer_vec", "dummy", ["dummy", "subproc"],
+                  "The peer's vectorised env: in process, or one subprocess per env.")
 MAZE_TARGET = 300  # steps/s, single process, for the MiniWorld mazes
 FLAGS = flags.FLAGS
 
@@ -69,7 +82,7 @@ def raw_steps_per_second(scenario, num_envs, workers, total_steps):
 
 
 def training_steps_per_second(method, scenario, num_envs, workers, updates, device,
-                              rnet_width=64):
+                              rnet_width=64, extra=()):
     """(env steps/s, peak resident MB, peak CUDA MB) of `method`, measured in this process."""
     import torch
     num_steps = configuration.query_files(methods.get(method).gin_files, "PPOConfig.num_steps",
@@ -86,8 +99,13 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
             save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
             bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
                          "EpisodicCuriosity.novelty_threshold = 1.0"]
+        if method == "ppo_plus_eco":  # a history of this run's length, no training in it
+            bindings += [f"EpisodicCuriosityOnline.history_steps = {num_steps * (updates + 1)}",
+                         "EpisodicCuriosityOnline.retrain_period = 1000000000",
+                         f"RNetwork.width = {rnet_width}"]
         # The launcher's files: method, scenario family (MiniGrid: one torch thread), scenario.
-        configuration.parse(local.gin_files(methods.get(method), scenario, None), bindings)
+        configuration.parse(local.gin_files(methods.get(method), scenario, None),
+                            bindings + list(extra))
         trainer.train_policy(RunDir(f"{tmp}/run"))
         with open(f"{tmp}/run/progress.csv") as f:
             times = [float(row["timestamp_s"]) for row in csv.DictReader(f)]
@@ -140,6 +158,44 @@ def scenario_table(total_steps):
         print(f"{name:<18}{scenario.engine:<12}{rate:>9.0f}{setup:>15.2f}  {target}")
 
 
+def method_rows(s, n, w):
+    rows = []
+    for method in FLAGS.methods:
+        widths = FLAGS.rnet_widths if method in ("ppo_plus_ec", "ppo_plus_eco") else [None]
+        for width in widths:
+            value, rss, cuda = in_fresh_process(training_steps_per_second, method, s, n, w,
+                                                FLAGS.updates, FLAGS.device, int(width or 64))
+            label = method + (f" (R-network width {width})" if width else "")
+            memory = f"{rss:>9.0f}" + (f" / CUDA {cuda:.0f}" if cuda else "")
+            if method == "ppo_plus_eco":
+                _, seconds = in_fresh_process(reference_rates.eco_training_cost, s,
+                                              _device(), int(width))
+                value = 1.0 / (1.0 / value + seconds)
+                label += ", training amortised"
+            rows.append((f"{label} training", value, memory))
+        if method == "ppo" and FLAGS.double_buffered_row and w >= 2:
+            value, rss, _ = in_fresh_process(training_steps_per_second, method, s, n, w,
+                                             FLAGS.updates, FLAGS.device, 64,
+                                             ["train_policy.double_buffered = True"])
+            rows.append(("ppo training, double-buffered sampling", value, f"{rss:>9.0f}"))
+    return rows
+
+
+def reference_rows(s, n):
+    num_steps = 256
+    rows = [("PPO update alone (ceiling)",
+             in_fresh_process(reference_rates.update_ceiling, s, n, num_steps, _device()), None)]
+    if FLAGS.peer == "sb3":
+        rows.append((f"peer: SB3 PPO ({FLAGS.peer_vec} vec env)",
+                     in_fresh_process(reference_rates.sb3_ppo, s, n, num_steps, FLAGS.updates,
+                                      _device(), FLAGS.peer_vec), None))
+    return rows
+
+
+def _device():
+    return str(trainer.resolve_device(FLAGS.device))
+
+
 def main(argv):
     del argv
     if FLAGS.all_scenarios:
@@ -150,21 +206,28 @@ def main(argv):
     vector = raw_steps_per_second(s, n, w, FLAGS.raw_steps)
     rows = [("raw env, 1 env in process", single, None),
             (f"raw env, {n} envs / {w} subprocess workers", vector, None)]
-    for method in FLAGS.methods:
-        widths = FLAGS.rnet_widths if method == "ppo_plus_ec" else [None]
-        for width in widths:
-            value, rss, cuda = in_fresh_process(training_steps_per_second, method, s, n, w,
-                                                FLAGS.updates, FLAGS.device, int(width or 64))
-            label = method + (f" (R-network width {width})" if width else "")
-            memory = f"{rss:>9.0f}" + (f" / CUDA {cuda:.0f}" if cuda else "")
-            rows.append((f"{label} training", value, memory))
-    print(f"\nscenario {s}: {n} envs, each method's rollout length and epochs; env steps/s")
-    print(f"{'measurement':<48}{'steps/s':>10}{'vs raw 1 env':>14}{'vs PPO':>9}"
-          f"{'peak MB':>10}")
-    ppo = {name: value for name, value, _ in rows}.get("ppo training")
+    rows += reference_rows(s, n) + method_rows(s, n, w)
+    print_table(s, n, rows, vector)
+
+
+def print_table(s, n, rows, vector):
+    rates = {name: value for name, value, _ in rows}
+    ppo, ceiling = rates.get("ppo training"), rates["PPO update alone (ceiling)"]
+    peer = next((v for k, v in rates.items() if k.startswith("peer:")), None)
+    print(f"\nscenario {s}: {n} envs, each method's rollout length and epochs; env steps/s; "
+          f"device {_device()}")
+    print(f"{'measurement':<56}{'steps/s':>9}{'/ raw env':>10}{'/ ceiling':>10}{'/ PPO':>8}"
+          f"{'/ peer':>8}{'peak MB':>10}")
+
+    def ratio(value, base, width):
+        return f"{value / base:>{width - 1}.2f}x" if base else " " * width
+
     for name, value, memory in rows:
-        versus_ppo = f"{value / ppo:>8.2f}x" if ppo and "training" in name else " " * 9
-        print(f"{name:<48}{value:>10.0f}{value / single:>13.2f}x{versus_ppo}{memory or ''}")
+        trained = "training" in name or name.startswith("peer:")
+        print(f"{name:<56}{value:>9.0f}{ratio(value, vector, 10)}"
+              f"{ratio(value, ceiling if trained else 0, 10)}"
+              f"{ratio(value, ppo if 'training' in name else 0, 8)}"
+              f"{ratio(value, peer if name == 'ppo training' else 0, 8)}{memory or ''}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ class Collector:
         last reward of a truncated episode. The original treats every episode end as terminal
         (baselines PPO), so the paper's gin files leave this off.
       clip_task_reward: the learner sees sign(task reward) (Atari: DQN's and RND's clipping).
+      double_buffered: the envs' two halves (along worker boundaries; needs >= 2 workers) step
+        in turn while the policy acts on the other half. Same transitions per env as the plain
+        loop for the same actions; the policy's random draws come in a different order.
 
     A bonus module with `separate_stream` fills `rollout.int_rewards`; any other adds its bonus to
     the task reward.
@@ -27,11 +30,13 @@ class Collector:
 
     def __init__(self, vec_env, network, rollout: Rollout, device, gamma: float,
                  bonus_module=None, reward_scale: float = 1.0,
-                 bootstrap_time_limits: bool = False, clip_task_reward: bool = False):
+                 bootstrap_time_limits: bool = False, clip_task_reward: bool = False,
+                 double_buffered: bool = False):
         self.env, self.network, self.rollout, self.device = vec_env, network, rollout, device
         self.gamma, self.bonus_module = gamma, bonus_module
         self.reward_scale, self.bootstrap_time_limits = reward_scale, bootstrap_time_limits
         self.clip_task_reward = clip_task_reward
+        self.parts = vec_env.parts(2) if double_buffered else []
         self.obs = None
         self.done = None
 
@@ -56,19 +61,52 @@ class Collector:
 
     def collect(self) -> list[dict]:
         """Fills the rollout; returns the `info["episode"]` of every episode that ended."""
+        if self.parts:
+            return self._collect_double_buffered()
         finished = []
         for t in range(self.rollout.num_steps):
-            finished += self._step(t)
+            prev_obs = self.obs
+            actions = self._act(t, slice(None), self.obs, self.done)
+            finished += self._finish(t, prev_obs, actions, self.env.step(actions))
         return finished
 
-    def _step(self, t: int) -> list[dict]:
+    def _collect_double_buffered(self) -> list[dict]:
+        """Each part's workers step while the policy acts on the other part and the intrinsic
+        reward scores the previous step; per env the transitions are the plain loop's."""
+        steps, finished = self.rollout.num_steps, []
+        actions = [self._act(0, part, self.obs[part], self.done[part]) for part in self.parts]
+        for i in range(len(self.parts)):
+            self.env.step_async(i, actions[i])
+        for t in range(steps):
+            prev_obs, results, next_actions = self.obs, [], []
+            for i, part in enumerate(self.parts):
+                part_results = self.env.step_wait(i)
+                results += part_results
+                if t + 1 < steps:
+                    obs, _, terminated, truncated, _ = self.env.stack(part_results)
+                    done = torch.as_tensor(terminated | truncated, dtype=torch.float32,
+                                           device=self.device)
+                    next_actions.append(self._act(t + 1, part, obs, done))
+                    self.env.step_async(i, next_actions[-1])
+            finished += self._finish(t, prev_obs, np.concatenate(actions),
+                                     self.env.stack(results))
+            actions = next_actions
+        return finished
+
+    def _act(self, t: int, rows, obs, done) -> np.ndarray:
+        """The policy on `obs` (envs `rows`) at step t, recorded in the rollout; the actions."""
         rollout = self.rollout
-        rollout.obs[t] = torch.as_tensor(self.obs, device=self.device)
-        rollout.dones[t] = self.done
-        actions, logprobs, values = act(self.network, self.obs, self.device)
-        rollout.actions[t], rollout.logprobs[t], rollout.values[t] = actions, logprobs, values
-        prev_obs, actions = self.obs, actions.cpu().numpy()
-        self.obs, reward, terminated, truncated, infos = self.env.step(actions)
+        rollout.obs[t, rows] = torch.as_tensor(obs, device=self.device)
+        rollout.dones[t, rows] = done
+        actions, logprobs, values = act(self.network, obs, self.device)
+        rollout.actions[t, rows], rollout.logprobs[t, rows] = actions, logprobs
+        rollout.values[t, rows] = values
+        return actions.cpu().numpy()
+
+    def _finish(self, t: int, prev_obs, actions, stepped) -> list[dict]:
+        """Step t's rewards (task, bonus) and episode ends, once every env has stepped."""
+        rollout = self.rollout
+        self.obs, reward, terminated, truncated, infos = stepped
         reward = reward * self.reward_scale
         if self.clip_task_reward:
             reward = np.sign(reward)

@@ -71,7 +71,7 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
 @gin.configurable(denylist=["run_dir"])
 def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
                  seed: int = 0, device: str = "auto", num_workers: int = 2,
-                 obs_size: int = 84, reward_scale: float = 1.0, clip_task_reward: bool = False,
+                 double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0, clip_task_reward: bool = False,
                  bootstrap_time_limits: bool = False,
                  eval_every_updates: int = 25, eval_envs: int = 12, eval_workers: int = 2,
                  eval_greedy: bool = False,
@@ -84,6 +84,9 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         annealed lr and clip range over all of it).
       seed: run seed: network init, sampling and the POLICY_TRAINING level seeds of the envs.
       num_workers: subprocesses stepping the training envs (0: in this process).
+      double_buffered: half the workers step while the policy acts on the other half's envs
+        (Collector; needs num_workers >= 2). Per env the same transitions; the policy's random
+        draws come in another order, so a seed gives another (equally valid) run.
       reward_scale: multiplies the task reward the learner sees (0 in the no-reward scenarios);
         the CSVs log the unscaled return.
       clip_task_reward: the learner sees the sign of the task reward (Atari, as DQN and RND).
@@ -123,7 +126,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                       run.network.value_heads)
     collector = Collector(train_env, run.network, rollout, run.device, config.gamma,
                           run.bonus_module, reward_scale, bootstrap_time_limits,
-                          clip_task_reward)
+                          clip_task_reward, double_buffered)
 
     def evaluate():
         for split, env in eval_env.items():

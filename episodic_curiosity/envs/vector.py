@@ -89,6 +89,36 @@ class VecEnv:
             raise RuntimeError(f"environment worker failed:\n{payload}")
         return payload
 
+    def parts(self, count: int = 2) -> list[slice]:
+        """The envs split into `count` contiguous parts along worker boundaries, each stepped on
+        its own by `step_async` / `step_wait` (double-buffered sampling); [] when the workers
+        cannot be split that way (fewer than `count`, or envs in this process)."""
+        if len(self._conns) < count:
+            return []
+        workers = np.array_split(np.arange(len(self._conns)), count)
+        self._part_workers = [list(w) for w in workers]
+        return [slice(self._group_slices[w[0]].start, self._group_slices[w[-1]].stop)
+                for w in workers]
+
+    def step_async(self, part: int, actions) -> None:
+        """Starts stepping part `part` of `parts()` with its envs' `actions`."""
+        offset = self._group_slices[self._part_workers[part][0]].start
+        for w in self._part_workers[part]:
+            group = self._group_slices[w]
+            self._conns[w].send(("step", np.asarray(actions)[group.start - offset:
+                                                              group.stop - offset]))
+
+    def step_wait(self, part: int) -> list:
+        """The (obs, reward, terminated, truncated, info) of each env of part `part`."""
+        return [item for w in self._part_workers[part] for item in self._receive(self._conns[w])]
+
+    @staticmethod
+    def stack(results):
+        """Per-env step results -> batched (obs, rewards, terminated, truncated, infos)."""
+        obs, rewards, terminated, truncated, infos = zip(*results)
+        return (np.stack(obs), np.asarray(rewards, np.float32), np.asarray(terminated),
+                np.asarray(truncated), list(infos))
+
     def _run(self, command, actions=None):
         if self._envs:
             return _step_group(self._envs, actions) if command == "step" else _reset_group(self._envs)
@@ -101,10 +131,7 @@ class VecEnv:
         return np.stack([obs for obs, _ in results]), [info for _, info in results]
 
     def step(self, actions):
-        results = self._run("step", np.asarray(actions))
-        obs, rewards, terminated, truncated, infos = zip(*results)
-        return (np.stack(obs), np.asarray(rewards, np.float32), np.asarray(terminated),
-                np.asarray(truncated), list(infos))
+        return self.stack(self._run("step", np.asarray(actions)))
 
     def close(self):
         for env in self._envs:
