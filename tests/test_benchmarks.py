@@ -1,0 +1,24 @@
+"""The benchmark's reference rates run end to end on tiny shapes (the numbers are the
+benchmark's to print; here only that each is a finite positive rate)."""
+
+import math
+import sys
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import reference_rates  # noqa: E402
+
+
+def test_update_ceiling_and_the_sb3_peer_give_rates():
+    assert 0 < reference_rates.update_ceiling("doom_basic", 2, 16, "cpu", updates=1) < math.inf
+    assert 0 < reference_rates.sb3_ppo("doom_basic", 2, 16, 1, "cpu") < math.inf
+
+
+def test_eco_training_cost_is_amortised_over_the_retrain_period():
+    batches_per_s, per_step = reference_rates.eco_training_cost(
+        "doom_basic", "cpu", width=8, batches=1, history_steps=400, retrain_period=400,
+        epochs=2, num_envs=2)
+    # 2 envs x 400 steps of 75-step episodes: 10 episodes, 17 pairs each, 95% trained on.
+    pairs = 95 * 10 * ((75 - 6) // 4) // 100
+    assert math.isclose(per_step, 2 * (pairs // 64) / batches_per_s / (400 * 2), rel_tol=1e-9)
