@@ -1,5 +1,6 @@
 """Counts, RIDE, NGU's episodic novelty and E3B: the bonus semantics, faithful defaults, state."""
 
+import functools
 import io
 
 import gin
@@ -13,6 +14,7 @@ from episodic_curiosity.launch import methods
 from episodic_curiosity.rewards.counts import EpisodicStateCounts, StateCounts
 from episodic_curiosity.rewards.state_embedding import DynamicsModel
 from episodic_curiosity.rewards.e3b import E3B
+from episodic_curiosity.rewards.lifelong import LifelongNovelty
 from episodic_curiosity.rewards.ngu import NGUEpisodic, ngu_similarity_bonus
 from episodic_curiosity.rewards.ride import RIDE
 
@@ -140,7 +142,11 @@ def _transitions(num_envs, steps, seed=0):
     return out
 
 
-@pytest.mark.parametrize("cls", [StateCounts, EpisodicStateCounts, RIDE, NGUEpisodic, E3B])
+NGU_WITH_RND = functools.partial(NGUEpisodic, lifelong="rnd")
+
+
+@pytest.mark.parametrize("cls", [StateCounts, EpisodicStateCounts, RIDE, NGUEpisodic, E3B,
+                                 NGU_WITH_RND])
 def test_state_round_trip_is_exact(cls):
     transitions = _transitions(2, 160)  # 160 > 140 steps: episodes end and restart
     torch.manual_seed(1)
@@ -190,9 +196,50 @@ def test_count_methods_refuse_a_scenario_without_discrete_states():
         RIDE(num_envs=1, scenario=envs.get("doom_dense"), device="cpu")
 
 
-def test_ngu_lifelong_modulator_is_refused_clearly_until_rnd_is_wired():
+def test_lifelong_statistics_are_the_running_mean_and_std_of_every_error():
+    modulator = LifelongNovelty(envs.get(SCENARIO).obs_shape(), "cpu")
+    rng = np.random.default_rng(0)
+    batches = [rng.gamma(2.0, 3.0, size) for size in (1, 5, 12)]
+    for batch in batches:
+        modulator._add_statistics(batch)
+    every = np.concatenate(batches)
+    assert modulator.count == len(every)
+    assert modulator.mean == pytest.approx(every.mean())
+    assert np.sqrt(modulator.sq_sum / modulator.count) == pytest.approx(every.std())
+
+
+def test_lifelong_multiplier_is_one_for_familiar_states_and_more_for_new_ones():
+    torch.manual_seed(0)
+    np.random.seed(0)
+    familiar = np.concatenate(_real_obs(3))
+    env = envs.make_env(SCENARIO, envs.Split.TEST, 5)
+    novel = env.reset()[0][None]
+    modulator = LifelongNovelty(envs.get(SCENARIO).obs_shape(), "cpu")
+    for _ in range(150):  # the predictor learns the familiar states
+        modulator.multiplier(familiar)
+        modulator.train()
+    novel_multiplier = modulator.multiplier(novel)[0]
+    assert modulator.multiplier(familiar).tolist() == [1.0, 1.0, 1.0]
+    assert 1.5 < novel_multiplier <= 5.0  # clipped at L = 5
+
+
+def test_ngu_with_the_lifelong_modulator_multiplies_its_episodic_bonus():
+    transitions = _transitions(2, 20)
+    torch.manual_seed(1)
+    plain = build(NGUEpisodic, num_envs=2)
+    torch.manual_seed(1)
+    modulated = build(NGUEpisodic, num_envs=2, lifelong="rnd")
+    plain.begin(*transitions[0])
+    modulated.begin(*transitions[0])
+    ratios = []
+    for t in transitions[1:]:
+        episodic, bonus = plain.compute(*t), modulated.compute(*t)
+        ratios += list(bonus[episodic > 0] / episodic[episodic > 0])
+    assert ratios and all(1.0 - 1e-5 <= r <= 5.0 + 1e-5 for r in ratios)
+    assert max(ratios) > 1.0
+    assert {"lifelong_multiplier", "bonus_mean"} <= set(modulated.stats())
     with pytest.raises(UsageError, match="NGUEpisodic.lifelong"):
-        build(NGUEpisodic, lifelong="rnd")
+        build(NGUEpisodic, lifelong="rnd2")
 
 
 def _bound(method, scenario=SCENARIO):

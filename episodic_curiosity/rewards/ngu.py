@@ -5,7 +5,7 @@ embeddings in the episode's memory, divided by their running mean, less the clus
 xi = 0.008 (floored at 0); kernel K = eps / (d + eps), eps = 1e-4; similarity
 s = sqrt(sum K) + c, c = 1e-3; bonus 1/s, or 0 when s > s_max = 8. The embedding (32-d) is trained
 by inverse dynamics (ngu_episodic.gin). NGU multiplies by a life-long RND modulator clipped to
-[1, L = 5]: `lifelong='rnd'` asks for it.
+[1, L = 5]: `lifelong='rnd'` asks for it (rewards/lifelong.py; NGU's full agent).
 """
 
 import gin
@@ -14,6 +14,7 @@ import torch
 
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, reached_obs
+from episodic_curiosity.rewards.lifelong import LifelongNovelty
 from episodic_curiosity.rewards.state_embedding import DynamicsModel
 
 
@@ -27,18 +28,12 @@ def ngu_similarity_bonus(sq_distances, mean_sq_distance, cluster_distance, kerne
     return torch.where(similarity > max_similarity, torch.zeros_like(similarity), 1.0 / similarity)
 
 
-def _lifelong_modulator(name):
+def _lifelong_modulator(name, obs_shape, device):
     if name is None:
         return None
     if name != "rnd":
-        raise UsageError(f"unknown NGU life-long modulator '{name}'; choose 'rnd' or None")
-    try:
-        from episodic_curiosity.rewards import rnd  # noqa: F401
-    except ImportError:
-        raise UsageError("NGUEpisodic.lifelong = 'rnd' needs the RND module, which is not in "
-                         "this build yet; leave NGUEpisodic.lifelong unset") from None
-    raise UsageError("NGUEpisodic.lifelong = 'rnd': RND is installed but not yet wired into "
-                     "NGU's modulator; leave NGUEpisodic.lifelong unset")
+        raise UsageError(f"unknown NGUEpisodic.lifelong '{name}'; choose 'rnd' or None")
+    return LifelongNovelty(obs_shape, device)
 
 
 @gin.configurable(denylist=["num_envs", "scenario", "device"])
@@ -52,7 +47,6 @@ class NGUEpisodic(IntrinsicReward):
                  c: float = 1e-3, max_similarity: float = 8.0, memory_capacity: int = 30000,
                  lifelong: str | None = None):
         super().__init__(num_envs, scenario, device)
-        self.modulator = _lifelong_modulator(lifelong)
         self.coef, self.k = coef, k
         self.kernel = dict(cluster_distance=cluster_distance, kernel_epsilon=kernel_epsilon, c=c,
                            max_similarity=max_similarity)
@@ -62,6 +56,10 @@ class NGUEpisodic(IntrinsicReward):
         self.memory = torch.zeros(num_envs, capacity, self.model.embedding.out_dim, device=device)
         self.fill = torch.zeros(num_envs, dtype=torch.long, device=device)
         self.mean_sq_distance, self.distance_count = 0.0, 0
+        # Built last: the episodic networks' initialisation does not depend on it.
+        self.modulator = _lifelong_modulator(lifelong, scenario.obs_shape(), device)
+        if self.modulator is not None:
+            self.stat_names = self.stat_names + ("lifelong_multiplier", "lifelong_loss")
 
     def _add(self, envs, embeddings):
         """Stores each embedding in its env's memory (random replacement when full, as EC)."""
@@ -105,17 +103,24 @@ class NGUEpisodic(IntrinsicReward):
             if len(done):
                 self._restart(torch.as_tensor(done), self.model.embed(next_obs[done]))
         bonus = (self.coef * episodic.cpu().numpy()).astype(np.float32)
+        if self.modulator is not None:
+            multiplier = self.modulator.multiplier(reached)
+            bonus *= multiplier
+            self._record(lifelong_multiplier=multiplier.mean())
         self.model.observe(obs, actions, reached)
         self._record(bonus_mean=bonus.mean(), mean_sq_distance=self.mean_sq_distance)
         return bonus
 
     def update(self, step):
         self._record(**self.model.train())
+        if self.modulator is not None:
+            self._record(**self.modulator.train())
 
     def state_dict(self):
         return {"model": self.model.state_dict(), "memory": self.memory.cpu(),
                 "fill": self.fill.cpu(), "mean_sq_distance": self.mean_sq_distance,
-                "distance_count": self.distance_count}
+                "distance_count": self.distance_count,
+                "lifelong": self.modulator.state_dict() if self.modulator else None}
 
     def load_state_dict(self, state):
         if state:
@@ -124,3 +129,8 @@ class NGUEpisodic(IntrinsicReward):
             self.fill = state["fill"].to(self.device)
             self.mean_sq_distance = state["mean_sq_distance"]
             self.distance_count = state["distance_count"]
+            if self.modulator is not None:
+                if not state.get("lifelong"):
+                    raise UsageError("this checkpoint was trained without NGU's life-long "
+                                     "modulator; resume with NGUEpisodic.lifelong = None")
+                self.modulator.load_state_dict(state["lifelong"])
