@@ -56,10 +56,15 @@ def _optional_count(name, value):
         _count(name, value)
 
 
+def _optional_index(name, value):
+    if value is not None:
+        _index(name, value)
+
+
 RULES = {
     "train_policy.total_steps": _count,
     "train_policy.seed": _index,
-    "train_policy.num_workers": _index,
+    "train_policy.num_workers": _optional_index,
     "train_policy.obs_size": lambda n, v: integer(n, v, NATURE_CNN_MIN_SIZE),
     "train_policy.reward_scale": real,
     "train_policy.eval_every_updates": _count,

@@ -8,7 +8,7 @@ env; the loop never sees a transition.
 import numpy as np
 import torch
 
-from episodic_curiosity.agents.rollout import Rollout, act
+from episodic_curiosity.agents.rollout import Rollout, act, to_device
 
 
 class Collector:
@@ -95,8 +95,8 @@ class Collector:
 
     def _act(self, t: int, rows, obs, done) -> np.ndarray:
         """The policy on `obs` (envs `rows`) at step t, recorded in the rollout; the actions."""
-        rollout = self.rollout
-        rollout.obs[t, rows] = torch.as_tensor(obs, device=self.device)
+        rollout, obs = self.rollout, to_device(obs, self.device)  # one copy, shared
+        rollout.obs[t, rows] = obs
         rollout.dones[t, rows] = done
         actions, logprobs, values = act(self.network, obs, self.device)
         rollout.actions[t, rows], rollout.logprobs[t, rows] = actions, logprobs

@@ -5,6 +5,14 @@ import torch
 from torch.distributions import Categorical
 
 
+def to_device(obs, device) -> torch.Tensor:
+    """A batch of observations on `device` in one copy (pinned and asynchronous on CUDA)."""
+    tensor = torch.as_tensor(obs)
+    if torch.device(device).type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor
+
+
 @torch.no_grad()
 def act(network, obs: np.ndarray, device, greedy: bool = False):
     """Samples actions for a batch of uint8 frames; returns (actions, logprobs, values) tensors."""

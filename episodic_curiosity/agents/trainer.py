@@ -9,6 +9,7 @@ counters, RNG state, intrinsic-reward state), cuts CSV rows written after it, an
 """
 
 import dataclasses
+import os
 import time
 
 import gin
@@ -70,7 +71,7 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
 
 @gin.configurable(denylist=["run_dir"])
 def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
-                 seed: int = 0, device: str = "auto", num_workers: int = 2,
+                 seed: int = 0, device: str = "auto", num_workers: int | None = None,
                  double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0, clip_task_reward: bool = False,
                  bootstrap_time_limits: bool = False,
                  eval_every_updates: int = 25, eval_envs: int = 12, eval_workers: int = 2,
@@ -83,7 +84,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       total_steps: 22M, the original's 20M x 1.1 (its baselines PPO ran num_timesteps x 1.1 and
         annealed lr and clip range over all of it).
       seed: run seed: network init, sampling and the POLICY_TRAINING level seeds of the envs.
-      num_workers: subprocesses stepping the training envs (0: in this process).
+      num_workers: subprocesses stepping the training envs (0: in this process; None: one per
+        CPU core, at most one per env: 2 on a 2-core laptop, 12 on a 16-core GPU VM).
       double_buffered: half the workers step while the policy acts on the other half's envs
         (Collector; needs num_workers >= 2). Per env the same transitions; the policy's random
         draws come in another order, so a seed gives another (equally valid) run.
@@ -118,7 +120,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     config = run.config
     indices = range(seed * config.num_envs, (seed + 1) * config.num_envs)
     train_env = envs.VecEnv(
-        envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size), num_workers)
+        envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size),
+        min(os.cpu_count() or 1, config.num_envs) if num_workers is None else num_workers)
     eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
                                    min(eval_workers, eval_envs))
                 for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}

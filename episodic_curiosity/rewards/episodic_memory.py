@@ -29,16 +29,22 @@ class EpisodicMemory:
         self.added[env_ids] = 0
 
     def add(self, env_ids, vectors) -> None:
-        for env, vector in zip(np.asarray(env_ids, np.int64), vectors):
-            if self.count[env] < self.capacity:
-                slot = self.count[env]
-                self.count[env] += 1
-            elif self.replacement == "fifo":
-                slot = self.added[env] % self.capacity
-            else:
-                slot = self.rng.integers(self.capacity)
-            self.added[env] += 1
-            self.slots[env, slot] = vector
+        """Stores vectors[i] in env env_ids[i]'s memory (distinct envs): one indexed write for
+        the batch, no per-env loop on the device."""
+        env_ids = np.asarray(env_ids, np.int64)
+        if len(env_ids) == 0:
+            return
+        slots = self.count[env_ids].copy()
+        full = slots >= self.capacity
+        if self.replacement == "fifo":
+            slots[full] = self.added[env_ids][full] % self.capacity
+        else:
+            slots[full] = self.rng.integers(self.capacity, size=int(full.sum()))
+        self.count[env_ids] = np.minimum(self.count[env_ids] + 1, self.capacity)
+        self.added[env_ids] += 1
+        device = self.slots.device
+        self.slots[torch.as_tensor(env_ids, device=device),
+                   torch.as_tensor(slots, device=device)] = torch.as_tensor(vectors).to(device)
 
     def similarity(self, score_fn, query, percentile: float = 90.0) -> torch.Tensor:
         """Per env, the `percentile` of score_fn(query [N, ...], slots [N, M, dim]) -> [N, M] over
