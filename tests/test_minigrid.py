@@ -143,3 +143,25 @@ def test_noisy_action_share_of_an_untrained_policy_is_about_uniform():
     shares, success = action_stats.action_frequencies(network, NOISY, episodes=4)
     assert shares.sum() == pytest.approx(1.0)
     assert shares[DROP] == pytest.approx(1 / 7, abs=0.04) and 0.0 <= success <= 1.0
+
+
+@pytest.mark.parametrize("value_heads", [1, 2])
+def test_policies_of_one_and_two_reward_streams_load_for_the_reports(tmp_path, value_heads):
+    """noisy_tv_report and eval_policy read RND / curiosity policies (two value heads) too."""
+    import torch
+    from episodic_curiosity import checkpoint, envs
+    from episodic_curiosity.agents import action_stats, networks
+    from episodic_curiosity.analysis import policy
+    from episodic_curiosity.workdir import RunDir
+    spec = envs.get(NOISY)
+    trained = networks.ActorCritic(spec.obs_shape(), spec.num_actions, value_heads=value_heads)
+    run = RunDir(tmp_path / "run")
+    run.create()
+    checkpoint.save(run.checkpoints, 256, {"network": trained.state_dict(), "step": 256, "meta": {
+        "scenario": NOISY, "obs_shape": list(spec.obs_shape()),
+        "num_actions": spec.num_actions}})
+    loaded, step = action_stats.load_policy(run, spec)
+    assert step == 256 and loaded.value_heads == value_heads
+    assert policy.load(run.checkpoints).network.value_heads == value_heads
+    obs = torch.zeros((1,) + spec.obs_shape(), dtype=torch.uint8)
+    assert torch.equal(loaded(obs)[0], trained.eval()(obs)[0])

@@ -18,8 +18,8 @@ def load_policy(run_dir, scenario):
     state = checkpoint.load_latest(run_dir.checkpoints)
     if state is None:
         raise UsageError(f"no checkpoint in {run_dir.checkpoints}; train the run first")
-    network = networks.ActorCritic(scenario.obs_shape(), scenario.num_actions)
-    network.load_state_dict(state["network"])
+    network = networks.load_actor_critic(state["network"], scenario.obs_shape(),
+                                         scenario.num_actions)
     return network.eval(), state["step"]
 
 

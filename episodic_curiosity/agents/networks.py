@@ -92,3 +92,12 @@ class ActorCritic(nn.Module):
         features = self.torso(obs)
         value = self.value(features)
         return self.policy(features), value.squeeze(-1) if self.value_heads == 1 else value
+
+
+def load_actor_critic(network_state: dict, obs_shape, num_actions) -> ActorCritic:
+    """An ActorCritic holding a checkpoint's `network` state, with as many value heads as it was
+    trained with (two for the two-stream methods: RND, dynamics curiosity)."""
+    heads = network_state["value.weight"].shape[0] if "value.weight" in network_state else 1
+    network = ActorCritic(obs_shape, num_actions, value_heads=heads)
+    network.load_state_dict(network_state)
+    return network

@@ -59,9 +59,9 @@ def load(path, device="cpu") -> Policy:
     if not meta or "network" not in state:
         raise UsageError(f"{file} is not a policy checkpoint (no network/meta); pass a "
                          "checkpoint written by train_policy")
-    network = networks.ActorCritic(tuple(meta["obs_shape"]), meta["num_actions"])
     try:
-        network.load_state_dict(state["network"])
+        network = networks.load_actor_critic(state["network"], tuple(meta["obs_shape"]),
+                                             meta["num_actions"])
     except RuntimeError as e:
         raise UsageError(f"{file} does not fit the policy network "
                          f"({' '.join(str(e).split())[:200]})") from e
