@@ -136,7 +136,8 @@ class DynamicsCuriosity(IntrinsicReward):
         8 minibatches per rollout.
       warmup_env_steps: random-agent steps whose frames give the whitening statistics (10000,
         then frozen); 0: frames / 255 instead.
-      detach_features: the forward loss does not train phi (the study; ICM: it does).
+      detach_features: the forward loss does not train phi (the study; ICM: it does, through
+        both phi(s_t) and the target phi(s_t+1), as Pathak's and EC's code).
       forward_weight, aux_weight: weights of the forward and feature (inverse / VAE) losses.
       reward_scale: multiplies the bonus.
       sum_features: error summed over features x 0.5 (ICM) instead of averaged (the study).
@@ -185,8 +186,11 @@ class DynamicsCuriosity(IntrinsicReward):
         """(per-transition forward error, auxiliary loss) on uint8 frames and actions."""
         x, next_x = self._input(obs), self._input(next_obs)
         phi, next_phi = self.features(x), self.features(next_x)
-        source = phi.detach() if self.detach_features else phi
-        error = (self.forward_model(source, actions.to(self.device)) - next_phi.detach()).pow(2)
+        if self.detach_features:  # the study: phi is trained by its own loss only
+            phi_in, phi_target = phi.detach(), next_phi.detach()
+        else:  # ICM (Pathak's and EC's code): the forward loss trains phi(s) and phi(s') alike
+            phi_in, phi_target = phi, next_phi
+        error = (self.forward_model(phi_in, actions.to(self.device)) - phi_target).pow(2)
         error = 0.5 * error.sum(-1) if self.sum_features else error.mean(-1)
         aux = (self.features.aux_loss(x, next_x, phi, next_phi, actions.to(self.device))
                if train else None)
