@@ -31,7 +31,7 @@ def bindings(scenario, total_steps, num_envs=8, num_steps=64):
         "RND.obs_size = 36", "RND.warmup_steps_per_env = 32", "RND.learning_rate = 5e-4",
         "DynamicsCuriosity.obs_size = 36", "DynamicsCuriosity.warmup_env_steps = 256",
         "DynamicsCuriosity.epochs = 4", "DynamicsCuriosity.num_minibatches = 4",
-        "DynamicsCuriosity.learning_rate = 5e-4", "ICM.obs_size = 36"]
+        "DynamicsCuriosity.learning_rate = 5e-4"]
 
 
 def train(method, run_dir, extra):

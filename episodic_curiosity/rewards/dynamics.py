@@ -13,9 +13,9 @@ after every PPO update on the rollout's transitions. The bonus is a separate rew
 study's pure curiosity (gin/methods/ppo_plus_curiosity.gin).
 
 `ICM` (Pathak et al. 2017) is the EC paper's PPO+ICM baseline: inverse-dynamics features of
-Pathak's 4-conv net, forward and inverse losses both training them, bonus eta * 0.5 * ||.||^2
-added to the task reward, with the EC code's weights (curiosity_strength 0.01,
-forward_inverse_ratio 0.2, curiosity_loss_strength 10).
+Pathak's 4-conv net on frames resized to 42x42 (288 features), forward and inverse losses both
+training them, bonus eta * 0.5 * ||.||^2 added to the task reward, with the EC code's weights
+(curiosity_strength 0.01, forward_inverse_ratio 0.2, curiosity_loss_strength 10).
 """
 
 import gin
@@ -255,7 +255,9 @@ class ICM(DynamicsCuriosity):
     Args: reward_scale is eta (EC's curiosity_strength 0.01); forward_inverse_ratio beta (0.2)
     and loss_strength (10) weight the losses as loss_strength * ((1-beta) inverse + beta fwd);
     hidden 256 (Pathak's forward and inverse layers); learning_rate PPO's (the original trains
-    ICM in PPO's optimizer), epochs and minibatches PPO's 4 and 4.
+    ICM in PPO's optimizer), epochs and minibatches PPO's 4 and 4; feature_size: side the
+    frames are resized to (Pathak's universeHead: 42, so 288 features; the original's forward
+    loss 0.5 * 288 * mean is then our 0.5 * sum).
     """
 
     separate_stream = False
@@ -263,7 +265,9 @@ class ICM(DynamicsCuriosity):
     def __init__(self, num_envs, scenario, device, reward_scale: float = 0.01,
                  forward_inverse_ratio: float = 0.2, loss_strength: float = 10.0,
                  hidden: int = 256, learning_rate: float = 1.9307e-4, epochs: int = 4,
-                 num_minibatches: int = 4, obs_size: int = 84):
+                 num_minibatches: int = 4, feature_size: int = 42):
+        self.feature_size = feature_size
+        obs_size = feature_size  # what the feature net sees, after `_input`'s resize
         net = pathak_convnet(scenario.obs_channels, obs_size)
         super().__init__(num_envs, scenario, device, feature_space="idf", hidden=hidden,
                          learning_rate=learning_rate, epochs=epochs,
@@ -273,3 +277,9 @@ class ICM(DynamicsCuriosity):
                          aux_weight=loss_strength * (1 - forward_inverse_ratio),
                          reward_scale=reward_scale, sum_features=True, forward_blocks=0,
                          obs_size=obs_size, feature_net=net)
+
+    def _input(self, obs: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, H, W, C] -> [B, C, 42, 42] in [0, 1], resized bilinearly (universeHead)."""
+        x = super()._input(obs)
+        return F.interpolate(x, size=(self.feature_size, self.feature_size), mode="bilinear",
+                             align_corners=False)
