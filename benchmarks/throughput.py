@@ -20,7 +20,10 @@ worst case, 200 slots compared per frame once an episode is 200 steps old.
 The peers (ppo_plus_icm / _curiosity / _rnd) keep their own PPO numbers (rollout length,
 epochs, minibatches) with --num_envs envs; their random-policy warm-up is shortened (it is
 not timed). Each method trains in a fresh child process: "peak MB" is that process's maximum
-resident memory (env worker processes not included) and, on a GPU, its peak CUDA allocation.
+resident memory (env worker processes not included) and, on a GPU, its peak CUDA allocation;
+"policy MB" and "bonus MB" are the tensor bytes of the final checkpoint's policy (network and
+optimizer) and intrinsic reward module (networks, optimizer, statistics, normaliser), the memory
+the method itself adds beyond the interpreter, torch and the rollout.
 
 Reference rows, same run (benchmarks/reference_rates.py): the PPO update alone on one batch (the
 ceiling of any PPO with this batch shape) and Stable-Baselines3's PPO with the same envs,
@@ -31,6 +34,7 @@ defaults (10 epochs over the history every 60k vector steps), amortised per env 
 
 import csv
 import multiprocessing
+import pathlib
 import resource
 import tempfile
 import time
@@ -41,7 +45,7 @@ from absl import app, flags
 
 import reference_rates
 
-from episodic_curiosity import configuration, envs
+from episodic_curiosity import checkpoint, configuration, envs
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.rnet.model import RNetwork
@@ -59,6 +63,7 @@ flags.DEFINE_integer("updates", 3, "Training updates to time (after one warm-up 
 flags.DEFINE_list("methods", ["ppo", "ppo_plus_ec", "ppo_plus_eco"], "Training methods to time.")
 flags.DEFINE_list("rnet_widths", ["64", "16"], "R-network widths for ppo_plus_ec.")
 flags.DEFINE_string("device", "auto", "Torch device for training.")
+flags.DEFINE_integer("torch_threads", 0, "train_policy.torch_threads (0: the gin files' value).")
 flags.DEFINE_bool("all_scenarios", False, "Only measure raw steps/s of every scenario.")
 flags.DEFINE_bool("double_buffered_row", True,
                   "Also time PPO with train_policy.double_buffered = True.")
@@ -81,9 +86,19 @@ def raw_steps_per_second(scenario, num_envs, workers, total_steps):
         return iterations * num_envs / (time.perf_counter() - start)
 
 
+def tensor_megabytes(state) -> float:
+    """Bytes of every tensor in a (nested) state dict, in MB."""
+    if isinstance(state, dict):
+        return sum(tensor_megabytes(v) for v in state.values())
+    if isinstance(state, (list, tuple)):
+        return sum(tensor_megabytes(v) for v in state)
+    return state.numel() * state.element_size() / 2**20 if hasattr(state, "numel") else 0.0
+
+
 def training_steps_per_second(method, scenario, num_envs, workers, updates, device,
                               rnet_width=64, extra=()):
-    """(env steps/s, peak resident MB, peak CUDA MB) of `method`, measured in this process."""
+    """(env steps/s, peak resident MB, peak CUDA MB, policy MB, bonus MB) of `method`, measured
+    in this process."""
     import torch
     num_steps = configuration.query_files(methods.get(method).gin_files, "PPOConfig.num_steps",
                                           256)
@@ -95,6 +110,8 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
             f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
             "train_policy.eval_every_updates = 1000000", "train_policy.eval_envs = 1",
             "train_policy.checkpoint_every_updates = 1000000"]
+        if FLAGS.torch_threads:
+            bindings.append(f"train_policy.torch_threads = {FLAGS.torch_threads}")
         if method == "ppo_plus_ec":
             save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
             bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
@@ -109,9 +126,14 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
         trainer.train_policy(RunDir(f"{tmp}/run"))
         with open(f"{tmp}/run/progress.csv") as f:
             times = [float(row["timestamp_s"]) for row in csv.DictReader(f)]
+        state = checkpoint.load_latest(pathlib.Path(f"{tmp}/run/checkpoints"))
+        policy_mb = tensor_megabytes([state["network"], state["optimizer"]])
+        bonus_mb = tensor_megabytes([state.get("intrinsic_reward") or {},
+                                     state.get("int_normalizer") or {}])
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0.0
-    return updates * batch / (times[-1] - times[0]), peak_rss, peak_cuda
+    return (updates * batch / (times[-1] - times[0]), peak_rss, peak_cuda, policy_mb,
+            bonus_mb)
 
 
 def _child(queue, function, args):
@@ -163,10 +185,12 @@ def method_rows(s, n, w):
     for method in FLAGS.methods:
         widths = FLAGS.rnet_widths if method in ("ppo_plus_ec", "ppo_plus_eco") else [None]
         for width in widths:
-            value, rss, cuda = in_fresh_process(training_steps_per_second, method, s, n, w,
-                                                FLAGS.updates, FLAGS.device, int(width or 64))
+            value, rss, cuda, policy, bonus = in_fresh_process(
+                training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
+                int(width or 64))
             label = method + (f" (R-network width {width})" if width else "")
-            memory = f"{rss:>9.0f}" + (f" / CUDA {cuda:.0f}" if cuda else "")
+            memory = (f"{rss:>9.0f}{policy:>11.1f}{bonus:>10.1f}" +
+                      (f"  CUDA {cuda:.0f}" if cuda else ""))
             if method == "ppo_plus_eco":
                 _, seconds = in_fresh_process(reference_rates.eco_training_cost, s,
                                               _device(), int(width))
@@ -174,10 +198,11 @@ def method_rows(s, n, w):
                 label += ", training amortised"
             rows.append((f"{label} training", value, memory))
         if method == "ppo" and FLAGS.double_buffered_row and w >= 2:
-            value, rss, _ = in_fresh_process(training_steps_per_second, method, s, n, w,
-                                             FLAGS.updates, FLAGS.device, 64,
-                                             ["train_policy.double_buffered = True"])
-            rows.append(("ppo training, double-buffered sampling", value, f"{rss:>9.0f}"))
+            value, rss, _, policy, _ = in_fresh_process(
+                training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device, 64,
+                ["train_policy.double_buffered = True"])
+            rows.append(("ppo training, double-buffered sampling", value,
+                         f"{rss:>9.0f}{policy:>11.1f}{0:>10.1f}"))
     return rows
 
 
@@ -217,7 +242,7 @@ def print_table(s, n, rows, vector):
     print(f"\nscenario {s}: {n} envs, each method's rollout length and epochs; env steps/s; "
           f"device {_device()}")
     print(f"{'measurement':<56}{'steps/s':>9}{'/ raw env':>10}{'/ ceiling':>10}{'/ PPO':>8}"
-          f"{'/ peer':>8}{'peak MB':>10}")
+          f"{'/ peer':>8}{'peak MB':>10}{'policy MB':>11}{'bonus MB':>10}")
 
     def ratio(value, base, width):
         return f"{value / base:>{width - 1}.2f}x" if base else " " * width

@@ -159,7 +159,7 @@ RULES = {
     "ICM.learning_rate": _positive,
     "ICM.epochs": _count,
     "ICM.num_minibatches": _count,
-    "ICM.obs_size": lambda n, v: integer(n, v, NATURE_CNN_MIN_SIZE),
+    "ICM.feature_size": _count,
 }
 
 

@@ -1,11 +1,19 @@
-"""Atari scenarios: preprocessing, RAM-read positions and rooms, the launcher's bad input."""
+"""Atari scenarios: preprocessing, RAM-read positions and rooms, PPO+RND through the launcher
+(killed, resumed), the launcher's bad input."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import run_launcher
-from episodic_curiosity import envs
+from conftest import REPO, run_launcher
+from episodic_curiosity import checkpoint, envs
 from episodic_curiosity.agents import networks
 from episodic_curiosity.envs import atari
 from episodic_curiosity.launch import local, methods
@@ -59,3 +67,46 @@ def test_unknown_atari_game_is_one_error_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "atari_pitfalll" in lines[0] and "atari_montezuma" in lines[0]
+
+
+# The tiny preset (4 envs x 64 steps) cut to 6 updates, a checkpoint after each, no evaluation
+# but at step 0 and the end, one torch thread.
+RND_ARGS = ["--method=ppo_plus_rnd", "--scenario=atari_breakout", "--preset=tiny",
+            "--gin_bindings=train_policy.total_steps = 1536",
+            "--gin_bindings=train_policy.checkpoint_every_updates = 1",
+            "--gin_bindings=train_policy.eval_every_updates = 1000",
+            "--gin_bindings=train_policy.eval_envs = 1",
+            "--gin_bindings=train_policy.torch_threads = 1"]
+
+
+def test_rnd_on_breakout_is_killed_and_resumes_with_its_state(tmp_path):
+    """SIGKILL mid-run, rerun the same command: it resumes at the last checkpoint with the
+    predictor, its optimizer, the observation statistics and the intrinsic normaliser."""
+    run = tmp_path / "ppo_plus_rnd" / "atari_breakout" / "run_number_0"
+    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"),
+                             *RND_ARGS, f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
+    assert 0 < killed_at < 1536
+    saved = checkpoint.load_latest(run / "checkpoints")
+    assert saved["intrinsic_reward"]["optimizer"]["state"]
+    # Warm-up (4 envs x 16 random steps) and every rollout's frames in the statistics.
+    assert saved["intrinsic_reward"]["obs_stats"]["count"] == pytest.approx(64 + killed_at,
+                                                                            abs=1e-3)
+    assert saved["int_normalizer"]["stats"]["count"] == pytest.approx(killed_at, abs=1e-3)
+    result = run_launcher(*RND_ARGS, f"--workdir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"resuming atari_breakout at step {killed_at}" in (run / "log.txt").read_text()
+    with open(run / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == list(range(256, 1537, 256))
+    assert all(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)
+    final = checkpoint.load_latest(run / "checkpoints")
+    # No second warm-up on resume: the statistics continue from the checkpoint's.
+    assert final["intrinsic_reward"]["obs_stats"]["count"] == pytest.approx(64 + 1536, abs=1e-3)
+    assert final["int_normalizer"]["stats"]["count"] == pytest.approx(1536, abs=1e-3)

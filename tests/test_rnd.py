@@ -17,7 +17,9 @@ def make():
 
 
 def test_familiar_frame_bonus_falls_novel_stays_high():
-    before, after, novel = peer_checks.familiar_falls_novel_stays(make)
+    # 10 updates of 8 frames (160 predictor steps): familiar 2.69 -> 0.0016, novel 13.4 (the
+    # earlier 40 updates of 32 frames took 39 s for 2.69 -> 0.0000 against the same bounds).
+    before, after, novel = peer_checks.familiar_falls_novel_stays(make, updates=10, steps=2)
     print(f"RND bonus: familiar {before:.4f} -> {after:.4f}, novel {novel:.4f}")
     assert after < 0.2 * before
     assert novel > 5 * after

@@ -13,9 +13,9 @@ after every PPO update on the rollout's transitions. The bonus is a separate rew
 study's pure curiosity (gin/methods/ppo_plus_curiosity.gin).
 
 `ICM` (Pathak et al. 2017) is the EC paper's PPO+ICM baseline: inverse-dynamics features of
-Pathak's 4-conv net, forward and inverse losses both training them, bonus eta * 0.5 * ||.||^2
-added to the task reward, with the EC code's weights (curiosity_strength 0.01,
-forward_inverse_ratio 0.2, curiosity_loss_strength 10).
+Pathak's 4-conv net on frames resized to 42x42 (288 features), forward and inverse losses both
+training them, bonus eta * 0.5 * ||.||^2 added to the task reward, with the EC code's weights
+(curiosity_strength 0.01, forward_inverse_ratio 0.2, curiosity_loss_strength 10).
 """
 
 import gin
@@ -136,7 +136,8 @@ class DynamicsCuriosity(IntrinsicReward):
         8 minibatches per rollout.
       warmup_env_steps: random-agent steps whose frames give the whitening statistics (10000,
         then frozen); 0: frames / 255 instead.
-      detach_features: the forward loss does not train phi (the study; ICM: it does).
+      detach_features: the forward loss does not train phi (the study; ICM: it does, through
+        both phi(s_t) and the target phi(s_t+1), as Pathak's and EC's code).
       forward_weight, aux_weight: weights of the forward and feature (inverse / VAE) losses.
       reward_scale: multiplies the bonus.
       sum_features: error summed over features x 0.5 (ICM) instead of averaged (the study).
@@ -185,8 +186,11 @@ class DynamicsCuriosity(IntrinsicReward):
         """(per-transition forward error, auxiliary loss) on uint8 frames and actions."""
         x, next_x = self._input(obs), self._input(next_obs)
         phi, next_phi = self.features(x), self.features(next_x)
-        source = phi.detach() if self.detach_features else phi
-        error = (self.forward_model(source, actions.to(self.device)) - next_phi.detach()).pow(2)
+        if self.detach_features:  # the study: phi is trained by its own loss only
+            phi_in, phi_target = phi.detach(), next_phi.detach()
+        else:  # ICM (Pathak's and EC's code): the forward loss trains phi(s) and phi(s') alike
+            phi_in, phi_target = phi, next_phi
+        error = (self.forward_model(phi_in, actions.to(self.device)) - phi_target).pow(2)
         error = 0.5 * error.sum(-1) if self.sum_features else error.mean(-1)
         aux = (self.features.aux_loss(x, next_x, phi, next_phi, actions.to(self.device))
                if train else None)
@@ -251,7 +255,9 @@ class ICM(DynamicsCuriosity):
     Args: reward_scale is eta (EC's curiosity_strength 0.01); forward_inverse_ratio beta (0.2)
     and loss_strength (10) weight the losses as loss_strength * ((1-beta) inverse + beta fwd);
     hidden 256 (Pathak's forward and inverse layers); learning_rate PPO's (the original trains
-    ICM in PPO's optimizer), epochs and minibatches PPO's 4 and 4.
+    ICM in PPO's optimizer), epochs and minibatches PPO's 4 and 4; feature_size: side the
+    frames are resized to (Pathak's universeHead: 42, so 288 features; the original's forward
+    loss 0.5 * 288 * mean is then our 0.5 * sum).
     """
 
     separate_stream = False
@@ -259,7 +265,9 @@ class ICM(DynamicsCuriosity):
     def __init__(self, num_envs, scenario, device, reward_scale: float = 0.01,
                  forward_inverse_ratio: float = 0.2, loss_strength: float = 10.0,
                  hidden: int = 256, learning_rate: float = 1.9307e-4, epochs: int = 4,
-                 num_minibatches: int = 4, obs_size: int = 84):
+                 num_minibatches: int = 4, feature_size: int = 42):
+        self.feature_size = feature_size
+        obs_size = feature_size  # what the feature net sees, after `_input`'s resize
         net = pathak_convnet(scenario.obs_channels, obs_size)
         super().__init__(num_envs, scenario, device, feature_space="idf", hidden=hidden,
                          learning_rate=learning_rate, epochs=epochs,
@@ -269,3 +277,9 @@ class ICM(DynamicsCuriosity):
                          aux_weight=loss_strength * (1 - forward_inverse_ratio),
                          reward_scale=reward_scale, sum_features=True, forward_blocks=0,
                          obs_size=obs_size, feature_net=net)
+
+    def _input(self, obs: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, H, W, C] -> [B, C, 42, 42] in [0, 1], resized bilinearly (universeHead)."""
+        x = super()._input(obs)
+        return F.interpolate(x, size=(self.feature_size, self.feature_size), mode="bilinear",
+                             align_corners=False)
