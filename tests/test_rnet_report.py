@@ -73,6 +73,9 @@ def test_a_network_that_knows_places_separates_explorer_from_couch_potato():
     separated, line = report.verdict(summaries, alpha=0.030172)
     assert separated and line.startswith("PASS"), line
     assert summaries["explorer"]["bonus_mean"] > summaries["couch_potato"]["bonus_mean"] + 0.005
+    # The spinner's frames all look reachable from memory; the explorer's new places do not.
+    assert summaries["couch_potato"]["similarity_p50"] == 1.0
+    assert summaries["explorer"]["similarity_p50"] < 0.5
 
 
 def test_a_constant_network_gives_no_separation():

@@ -87,18 +87,20 @@ def gap_table(probability_fn, episode_lengths, rng, pairs_per_bin=256, k=5, nega
 def bonus_trace(rnet, scenario, frames, device="cpu", seed=0):
     """Runs EC (the gin-configured memory and bonus) over one episode's frames [T+1, H, W, C].
 
-    Returns per step t = 1..T: bonus, memory size after the step, and whether the frame entered.
+    Returns per step t = 1..T: bonus, similarity to memory (before the frame enters), memory
+    size after the step, and whether the frame entered.
     """
     ec = EpisodicCuriosity(1, scenario, device, rnet=rnet, view="policy", seed=seed)
     ec.begin(frames[:1], [{}])
-    bonus, memory, added = [], [], []
+    bonus, similarity, memory, added = [], [], [], []
     no = np.array([False])
     for frame in frames[1:]:
         bonus.append(float(ec.compute(None, None, frame[None], no, no, [{}])[0]))
+        similarity.append(float(ec.last_similarity[0]))
         memory.append(int(ec.memory.count[0]))
         added.append(bool(ec.last_novel[0]))
-    return {"bonus": np.asarray(bonus), "memory": np.asarray(memory), "added": np.asarray(added),
-            "alpha": ec.alpha}
+    return {"bonus": np.asarray(bonus), "similarity": np.asarray(similarity),
+            "memory": np.asarray(memory), "added": np.asarray(added), "alpha": ec.alpha}
 
 
 def _action_index(env, engine):
@@ -196,6 +198,9 @@ def agent_summary(trace, positions=None):
                "bonus_stderr": float(trace["bonus"].std() / math.sqrt(max(len(trace["bonus"]), 1))),
                "memory_final": int(trace["memory"][-1]) if len(trace["memory"]) else 0,
                "added_fraction": float(trace["added"].mean()) if len(trace["added"]) else 0.0}
+    if len(trace["bonus"]):  # where the similarity sits against the 0.5 novelty threshold
+        for q in (10, 50, 90):
+            summary[f"similarity_p{q}"] = float(np.percentile(trace["similarity"], q))
     if positions is not None and len(positions) and positions[0] is not None:
         summary["farthest"] = float(np.linalg.norm(positions - positions[0], axis=1).max())
     return summary
@@ -278,11 +283,13 @@ def _markdown(result, out_dir):
               for r in result["gap_table"]]
     lines += ["", "Labels: reachable when 1-5 steps apart, unreachable beyond 25; 6-25 unlabelled.",
               "", "## (b) Scripted agents on a VALIDATION level", "",
-              "| agent | steps | mean bonus | memory slots | frames entering memory | farthest |",
-              "| --- | --- | --- | --- | --- | --- |"]
+              "| agent | steps | mean bonus | memory slots | frames entering memory | "
+              "similarity p10 / p50 / p90 | farthest |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, s in result["agents"].items():
+        quantiles = " / ".join(_fmt(s.get(f"similarity_p{q}"), 2) for q in (10, 50, 90))
         lines.append(f"| {name} | {s['steps']} | {s['bonus_mean']:+.5f} | {s['memory_final']} | "
-                     f"{s['added_fraction']:.3f} | {_fmt(s.get('farthest'), 1)} |")
+                     f"{s['added_fraction']:.3f} | {quantiles} | {_fmt(s.get('farthest'), 1)} |")
     lines += ["", "![report](report.png)", ""]
     return "\n".join(lines)
 
@@ -291,7 +298,7 @@ def _plot(result, traces, path):
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4))
     table = result["gap_table"]
     if table:
         x = np.arange(len(table))
@@ -306,8 +313,11 @@ def _plot(result, traces, path):
         smooth = np.convolve(trace["bonus"], np.ones(window) / window, mode="valid")
         axes[1].plot(smooth, label=name)
         axes[2].plot(trace["memory"], label=name)
+        axes[3].hist(trace["similarity"], bins=np.linspace(0, 1, 21), histtype="step", label=name)
     axes[1].set(title="EC bonus per step (moving mean)", xlabel="step")
     axes[2].set(title="memory slots filled", xlabel="step")
+    axes[3].axvline(0.5, color="grey", linestyle=":")
+    axes[3].set(title="similarity to memory (< 0.5 enters)", xlabel="90th percentile of P(reachable)")
     axes[1].legend()
     fig.suptitle(f"{result['scenario']}: {result['verdict'][:110]}", fontsize=9)
     fig.tight_layout()
