@@ -83,3 +83,12 @@ def test_a_constant_network_gives_no_separation():
         summaries = _summaries(PlaceNet(constant), steps=60)
         separated, line = report.verdict(summaries, alpha=0.030172)
         assert not separated and "no separation" in line, line
+
+
+def test_the_doom_explorer_keeps_walking_after_the_first_wall():
+    """The wall bouncer once judged its own turning steps as 'no progress' and turned in place
+    for the rest of the episode after its first wall (373 map units in 525 steps)."""
+    _, positions = report.play("doom_dense", "explorer", 300)
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+    assert steps.sum() > 2000, steps.sum()  # a forward step is ~7-29 units
+    assert (steps < 1).mean() < 0.5, (steps < 1).mean()

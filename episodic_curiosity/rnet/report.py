@@ -144,17 +144,27 @@ class _MazeExplorer:
 
 
 class _WallBouncer:
-    """Forward; when a step makes no progress, turns right for a few steps (a wall follower)."""
+    """Forward; when a forward step makes no progress (a wall), turns right for a few steps.
+
+    Progress is judged only after a forward step, against a tenth of the longest forward step so
+    far (map units differ: VizDoom's ~30 per step, Ant's metres). Judging the turning steps too,
+    which never move the agent, made the first wall a trap: it turned in place for the rest of
+    the episode, a second couch potato.
+    """
 
     def __init__(self, actions, rng):
-        self.actions, self.rng, self.turning, self.last = actions, rng, 0, None
+        self.actions, self.rng = actions, rng
+        self.turning, self.last, self.moved_forward, self.longest = 0, None, False, 0.0
 
     def __call__(self, info):
         xy = np.asarray(info["agent_xy"], np.float64)
-        if self.last is not None and self.turning == 0 and np.linalg.norm(xy - self.last) < 1e-3 \
-                * max(1.0, np.abs(xy).max()):
-            self.turning = int(self.rng.integers(2, 6))
+        if self.moved_forward:
+            progress = float(np.linalg.norm(xy - self.last))
+            self.longest = max(self.longest, progress)
+            if progress <= max(1e-6, 0.1 * self.longest):
+                self.turning = int(self.rng.integers(2, 8))
         self.last = xy
+        self.moved_forward = self.turning == 0
         if self.turning:
             self.turning -= 1
             return self.actions["right"]
