@@ -92,3 +92,14 @@ def test_the_doom_explorer_keeps_walking_after_the_first_wall():
     steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
     assert steps.sum() > 2000, steps.sum()  # a forward step is ~7-29 units
     assert (steps < 1).mean() < 0.5, (steps < 1).mean()
+
+
+def test_the_maze_explorer_replans_after_a_respawn():
+    """noreward's goal respawns the agent; the explorer once kept its old path and walked into a
+    wall for the rest of the episode (VALIDATION level 0: from step 414 of 600)."""
+    _, positions = report.play("noreward", "explorer", 600)
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+    respawn = int(np.argmax(steps > 2.0))
+    assert steps[respawn] > 2.0, "no respawn on this level: pick one where the explorer reaches the goal"
+    after = steps[respawn + 1:]
+    assert (after > 0.05).mean() > 0.5, (after > 0.05).mean()  # walks (0.2 cells a step)

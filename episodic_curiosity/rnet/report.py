@@ -114,7 +114,12 @@ def _action_index(env, engine):
 
 
 class _MazeExplorer:
-    """Walks shortest paths to the maze cell farthest from where it stands, again and again."""
+    """Walks shortest paths to the maze cell farthest from where it stands, again and again.
+
+    A path is planned afresh when the agent is no longer next to it: the goal of `noreward` /
+    `sparse` respawns the agent elsewhere, and a stale path had it walk into a wall for the rest
+    of the episode.
+    """
 
     def __init__(self, env, actions, rng):
         self.env, self.actions, self.rng, self.path = env.unwrapped, actions, rng, []
@@ -122,6 +127,8 @@ class _MazeExplorer:
     def __call__(self, info):
         layout = self.env.layout
         cell = tuple(info["agent_cell"])
+        if self.path and abs(cell[0] - self.path[0][0]) + abs(cell[1] - self.path[0][1]) > 1:
+            self.path = []  # respawned
         if not self.path:
             dist = layout.distances(cell)
             far = np.argwhere(dist == dist.max())
