@@ -103,3 +103,13 @@ def test_the_maze_explorer_replans_after_a_respawn():
     assert steps[respawn] > 2.0, "no respawn on this level: pick one where the explorer reaches the goal"
     after = steps[respawn + 1:]
     assert (after > 0.05).mean() > 0.5, (after > 0.05).mean()  # walks (0.2 cells a step)
+
+
+def test_levels_pool_step_statistics_and_average_memory():
+    net = PlaceNet()
+    walk, spin = (report.bonus_trace(net, DOOM, frames[:100]) for frames in (EXPLORER, POTATO))
+    pooled = report.agent_summary([walk, spin], [np.zeros((100, 2)), np.arange(200.0).reshape(100, 2)])
+    assert pooled["steps"] == 198
+    assert pooled["bonus_mean"] == np.concatenate([walk["bonus"], spin["bonus"]]).mean()
+    assert pooled["memory_final"] == (walk["memory"][-1] + spin["memory"][-1]) / 2
+    assert pooled["farthest"] == np.linalg.norm([198.0, 198.0]) / 2
