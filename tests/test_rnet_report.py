@@ -100,7 +100,7 @@ def test_the_maze_explorer_replans_after_a_respawn():
     _, positions = report.play("noreward", "explorer", 600)
     steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
     respawn = int(np.argmax(steps > 2.0))
-    assert steps[respawn] > 2.0, "no respawn on this level: pick one where the explorer reaches the goal"
+    assert steps[respawn] > 2.0, "no respawn here: pick a level where the explorer meets the goal"
     after = steps[respawn + 1:]
     assert (after > 0.05).mean() > 0.5, (after > 0.05).mean()  # walks (0.2 cells a step)
 
@@ -108,7 +108,8 @@ def test_the_maze_explorer_replans_after_a_respawn():
 def test_levels_pool_step_statistics_and_average_memory():
     net = PlaceNet()
     walk, spin = (report.bonus_trace(net, DOOM, frames[:100]) for frames in (EXPLORER, POTATO))
-    pooled = report.agent_summary([walk, spin], [np.zeros((100, 2)), np.arange(200.0).reshape(100, 2)])
+    positions = [np.zeros((100, 2)), np.arange(200.0).reshape(100, 2)]
+    pooled = report.agent_summary([walk, spin], positions)
     assert pooled["steps"] == 198
     assert pooled["bonus_mean"] == np.concatenate([walk["bonus"], spin["bonus"]]).mean()
     assert pooled["memory_final"] == (walk["memory"][-1] + spin["memory"][-1]) / 2

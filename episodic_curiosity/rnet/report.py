@@ -358,7 +358,8 @@ def _plot(result, traces, path):
     axes[1].set(title="EC bonus per step (moving mean)", xlabel="step")
     axes[2].set(title="memory slots filled", xlabel="step")
     axes[3].axvline(0.5, color="grey", linestyle=":")
-    axes[3].set(title="similarity to memory (< 0.5 enters)", xlabel="90th percentile of P(reachable)")
+    axes[3].set(title="similarity to memory (< 0.5 enters)",
+                xlabel="90th percentile of P(reachable)")
     axes[1].legend()
     fig.suptitle(f"{result['scenario']}: {result['verdict'][:110]}", fontsize=9)
     fig.tight_layout()
