@@ -132,6 +132,7 @@ RULES = {
     "RTrainer.conv_l2": lambda n, v: real(n, v, 0.0),
     "write_report.agent_steps": _count,
     "write_report.pairs_per_bin": _count,
+    "write_report.levels": _count,
     "write_report.seed": _index,
     # RND, dynamics curiosity and ICM (rewards/rnd.py, rewards/dynamics.py).
     "RND.learning_rate": _positive,

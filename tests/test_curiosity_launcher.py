@@ -73,8 +73,9 @@ def test_ppo_plus_ec_runs_three_stages_then_skips_them(tmp_path):
         capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert on_demand.returncode == 0, on_demand.stderr[-2000:]
     assert on_demand.stdout.startswith(("PASS", "FAIL"))
+    # write_report.levels defaults to 3 VALIDATION levels, pooled: 3 x 8 steps.
     assert json.loads((run / "r_networks" / "report.json").read_text())["agents"]["random"][
-        "steps"] == 8
+        "steps"] == 3 * 8
 
 
 def test_missing_r_networks_path_is_one_line(tmp_path):

@@ -73,6 +73,9 @@ def test_a_network_that_knows_places_separates_explorer_from_couch_potato():
     separated, line = report.verdict(summaries, alpha=0.030172)
     assert separated and line.startswith("PASS"), line
     assert summaries["explorer"]["bonus_mean"] > summaries["couch_potato"]["bonus_mean"] + 0.005
+    # The spinner's frames all look reachable from memory; the explorer's new places do not.
+    assert summaries["couch_potato"]["similarity_p50"] == 1.0
+    assert summaries["explorer"]["similarity_p50"] < 0.5
 
 
 def test_a_constant_network_gives_no_separation():
@@ -80,3 +83,34 @@ def test_a_constant_network_gives_no_separation():
         summaries = _summaries(PlaceNet(constant), steps=60)
         separated, line = report.verdict(summaries, alpha=0.030172)
         assert not separated and "no separation" in line, line
+
+
+def test_the_doom_explorer_keeps_walking_after_the_first_wall():
+    """The wall bouncer once judged its own turning steps as 'no progress' and turned in place
+    for the rest of the episode after its first wall (373 map units in 525 steps)."""
+    _, positions = report.play("doom_dense", "explorer", 300)
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+    assert steps.sum() > 2000, steps.sum()  # a forward step is ~7-29 units
+    assert (steps < 1).mean() < 0.5, (steps < 1).mean()
+
+
+def test_the_maze_explorer_replans_after_a_respawn():
+    """noreward's goal respawns the agent; the explorer once kept its old path and walked into a
+    wall for the rest of the episode (VALIDATION level 0: from step 414 of 600)."""
+    _, positions = report.play("noreward", "explorer", 600)
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+    respawn = int(np.argmax(steps > 2.0))
+    assert steps[respawn] > 2.0, "no respawn here: pick a level where the explorer meets the goal"
+    after = steps[respawn + 1:]
+    assert (after > 0.05).mean() > 0.5, (after > 0.05).mean()  # walks (0.2 cells a step)
+
+
+def test_levels_pool_step_statistics_and_average_memory():
+    net = PlaceNet()
+    walk, spin = (report.bonus_trace(net, DOOM, frames[:100]) for frames in (EXPLORER, POTATO))
+    positions = [np.zeros((100, 2)), np.arange(200.0).reshape(100, 2)]
+    pooled = report.agent_summary([walk, spin], positions)
+    assert pooled["steps"] == 198
+    assert pooled["bonus_mean"] == np.concatenate([walk["bonus"], spin["bonus"]]).mean()
+    assert pooled["memory_final"] == (walk["memory"][-1] + spin["memory"][-1]) / 2
+    assert pooled["farthest"] == np.linalg.norm([198.0, 198.0]) / 2

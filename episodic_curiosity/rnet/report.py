@@ -87,18 +87,20 @@ def gap_table(probability_fn, episode_lengths, rng, pairs_per_bin=256, k=5, nega
 def bonus_trace(rnet, scenario, frames, device="cpu", seed=0):
     """Runs EC (the gin-configured memory and bonus) over one episode's frames [T+1, H, W, C].
 
-    Returns per step t = 1..T: bonus, memory size after the step, and whether the frame entered.
+    Returns per step t = 1..T: bonus, similarity to memory (before the frame enters), memory
+    size after the step, and whether the frame entered.
     """
     ec = EpisodicCuriosity(1, scenario, device, rnet=rnet, view="policy", seed=seed)
     ec.begin(frames[:1], [{}])
-    bonus, memory, added = [], [], []
+    bonus, similarity, memory, added = [], [], [], []
     no = np.array([False])
     for frame in frames[1:]:
         bonus.append(float(ec.compute(None, None, frame[None], no, no, [{}])[0]))
+        similarity.append(float(ec.last_similarity[0]))
         memory.append(int(ec.memory.count[0]))
         added.append(bool(ec.last_novel[0]))
-    return {"bonus": np.asarray(bonus), "memory": np.asarray(memory), "added": np.asarray(added),
-            "alpha": ec.alpha}
+    return {"bonus": np.asarray(bonus), "similarity": np.asarray(similarity),
+            "memory": np.asarray(memory), "added": np.asarray(added), "alpha": ec.alpha}
 
 
 def _action_index(env, engine):
@@ -112,7 +114,12 @@ def _action_index(env, engine):
 
 
 class _MazeExplorer:
-    """Walks shortest paths to the maze cell farthest from where it stands, again and again."""
+    """Walks shortest paths to the maze cell farthest from where it stands, again and again.
+
+    A path is planned afresh when the agent is no longer next to it: the goal of `noreward` /
+    `sparse` respawns the agent elsewhere, and a stale path had it walk into a wall for the rest
+    of the episode.
+    """
 
     def __init__(self, env, actions, rng):
         self.env, self.actions, self.rng, self.path = env.unwrapped, actions, rng, []
@@ -120,6 +127,8 @@ class _MazeExplorer:
     def __call__(self, info):
         layout = self.env.layout
         cell = tuple(info["agent_cell"])
+        if self.path and abs(cell[0] - self.path[0][0]) + abs(cell[1] - self.path[0][1]) > 1:
+            self.path = []  # respawned
         if not self.path:
             dist = layout.distances(cell)
             far = np.argwhere(dist == dist.max())
@@ -142,17 +151,27 @@ class _MazeExplorer:
 
 
 class _WallBouncer:
-    """Forward; when a step makes no progress, turns right for a few steps (a wall follower)."""
+    """Forward; when a forward step makes no progress (a wall), turns right for a few steps.
+
+    Progress is judged only after a forward step, against a tenth of the longest forward step so
+    far (map units differ: VizDoom's ~30 per step, Ant's metres). Judging the turning steps too,
+    which never move the agent, made the first wall a trap: it turned in place for the rest of
+    the episode, a second couch potato.
+    """
 
     def __init__(self, actions, rng):
-        self.actions, self.rng, self.turning, self.last = actions, rng, 0, None
+        self.actions, self.rng = actions, rng
+        self.turning, self.last, self.moved_forward, self.longest = 0, None, False, 0.0
 
     def __call__(self, info):
         xy = np.asarray(info["agent_xy"], np.float64)
-        if self.last is not None and self.turning == 0 and np.linalg.norm(xy - self.last) < 1e-3 \
-                * max(1.0, np.abs(xy).max()):
-            self.turning = int(self.rng.integers(2, 6))
+        if self.moved_forward:
+            progress = float(np.linalg.norm(xy - self.last))
+            self.longest = max(self.longest, progress)
+            if progress <= max(1e-6, 0.1 * self.longest):
+                self.turning = int(self.rng.integers(2, 8))
         self.last = xy
+        self.moved_forward = self.turning == 0
         if self.turning:
             self.turning -= 1
             return self.actions["right"]
@@ -191,13 +210,28 @@ def play(scenario_name, agent_name, steps, view="raw", index=0, seed=0):
 
 
 def agent_summary(trace, positions=None):
-    """Means over an agent's steps, and how far it went (map units from its start)."""
-    summary = {"steps": len(trace["bonus"]), "bonus_mean": float(trace["bonus"].mean()),
-               "bonus_stderr": float(trace["bonus"].std() / math.sqrt(max(len(trace["bonus"]), 1))),
-               "memory_final": int(trace["memory"][-1]) if len(trace["memory"]) else 0,
-               "added_fraction": float(trace["added"].mean()) if len(trace["added"]) else 0.0}
-    if positions is not None and len(positions) and positions[0] is not None:
-        summary["farthest"] = float(np.linalg.norm(positions - positions[0], axis=1).max())
+    """Means over an agent's steps, and how far it went (map units from its start).
+
+    trace / positions may also be lists, one per level: step statistics are pooled over all
+    steps, the final memory size and the farthest distance are averaged over levels.
+    """
+    traces = trace if isinstance(trace, list) else [trace]
+    levels = positions if isinstance(positions, list) else [positions]
+    pooled = {key: np.concatenate([t[key] for t in traces])
+              for key in ("bonus", "similarity", "added") if key in traces[0]}
+    bonus = pooled["bonus"]
+    summary = {"steps": len(bonus), "bonus_mean": float(bonus.mean()),
+               "bonus_stderr": float(bonus.std() / math.sqrt(max(len(bonus), 1))),
+               "memory_final": float(np.mean([t["memory"][-1] if len(t["memory"]) else 0
+                                              for t in traces])),
+               "added_fraction": float(pooled["added"].mean()) if len(bonus) else 0.0}
+    if len(bonus) and "similarity" in pooled:  # where it sits against the novelty threshold
+        for q in (10, 50, 90):
+            summary[f"similarity_p{q}"] = float(np.percentile(pooled["similarity"], q))
+    far = [float(np.linalg.norm(p - p[0], axis=1).max()) for p in levels
+           if p is not None and len(p) and p[0] is not None]
+    if far:
+        summary["farthest"] = float(np.mean(far))
     return summary
 
 
@@ -218,8 +252,13 @@ def verdict(summaries, alpha):
 # --- the card ---------------------------------------------------------------------------------
 
 def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = None,
-                 agent_steps: int = 600, pairs_per_bin: int = 256, seed: int = 0) -> dict:
-    """Writes report.md / report.json / report.png into `out_dir` (holding r_network.pt)."""
+                 agent_steps: int = 600, pairs_per_bin: int = 256, levels: int = 3,
+                 seed: int = 0) -> dict:
+    """Writes report.md / report.json / report.png into `out_dir` (holding r_network.pt).
+
+    levels: VALIDATION levels each scripted agent plays (its statistics pooled over them; the
+      plot shows the first), so that one level's layout does not decide the verdict.
+    """
     out_dir = pathlib.Path(out_dir)
     rnet = load_rnet(out_dir / BEST, device).eval()
     meta = data.read_meta(data_dir) if data_dir and data.is_complete(data_dir) else {}
@@ -238,10 +277,14 @@ def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = No
                                         valid.episode_lengths, np.random.default_rng(seed),
                                         pairs_per_bin, trainer.k, trainer.negative_gap)
     traces = {}
+    result["levels"] = levels
     for agent in AGENTS:
-        frames, positions = play(scenario, agent, agent_steps, view, seed=seed)
-        traces[agent] = bonus_trace(rnet, envs.get(scenario), frames, device, seed)
-        result["agents"][agent] = agent_summary(traces[agent], positions)
+        runs = [play(scenario, agent, agent_steps, view, index=level, seed=seed)
+                for level in range(levels)]
+        level_traces = [bonus_trace(rnet, envs.get(scenario), frames, device, seed)
+                        for frames, _ in runs]
+        traces[agent] = level_traces[0]
+        result["agents"][agent] = agent_summary(level_traces, [p for _, p in runs])
     alpha = traces["explorer"]["alpha"]
     result["separated"], result["verdict"] = verdict(result["agents"], alpha)
     atomic_write_text(out_dir / "report.json", json.dumps(result, indent=1))
@@ -277,12 +320,17 @@ def _markdown(result, out_dir):
     lines += [f"| {r['gap']} | {r['pairs']} | {_fmt(r['p_reachable'])} | {_fmt(r['accuracy'])} |"
               for r in result["gap_table"]]
     lines += ["", "Labels: reachable when 1-5 steps apart, unreachable beyond 25; 6-25 unlabelled.",
-              "", "## (b) Scripted agents on a VALIDATION level", "",
-              "| agent | steps | mean bonus | memory slots | frames entering memory | farthest |",
-              "| --- | --- | --- | --- | --- | --- |"]
+              "", f"## (b) Scripted agents on {result.get('levels', 1)} VALIDATION level(s)", "",
+              "Step statistics pooled over the levels; memory slots and farthest (map units "
+              "from the start) averaged over them; the plot shows the first level.", "",
+              "| agent | steps | mean bonus | memory slots | frames entering memory | "
+              "similarity p10 / p50 / p90 | farthest |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, s in result["agents"].items():
-        lines.append(f"| {name} | {s['steps']} | {s['bonus_mean']:+.5f} | {s['memory_final']} | "
-                     f"{s['added_fraction']:.3f} | {_fmt(s.get('farthest'), 1)} |")
+        quantiles = " / ".join(_fmt(s.get(f"similarity_p{q}"), 2) for q in (10, 50, 90))
+        lines.append(f"| {name} | {s['steps']} | {s['bonus_mean']:+.5f} | "
+                     f"{_fmt(float(s['memory_final']), 1)} | "
+                     f"{s['added_fraction']:.3f} | {quantiles} | {_fmt(s.get('farthest'), 1)} |")
     lines += ["", "![report](report.png)", ""]
     return "\n".join(lines)
 
@@ -291,7 +339,7 @@ def _plot(result, traces, path):
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4))
     table = result["gap_table"]
     if table:
         x = np.arange(len(table))
@@ -306,8 +354,12 @@ def _plot(result, traces, path):
         smooth = np.convolve(trace["bonus"], np.ones(window) / window, mode="valid")
         axes[1].plot(smooth, label=name)
         axes[2].plot(trace["memory"], label=name)
+        axes[3].hist(trace["similarity"], bins=np.linspace(0, 1, 21), histtype="step", label=name)
     axes[1].set(title="EC bonus per step (moving mean)", xlabel="step")
     axes[2].set(title="memory slots filled", xlabel="step")
+    axes[3].axvline(0.5, color="grey", linestyle=":")
+    axes[3].set(title="similarity to memory (< 0.5 enters)",
+                xlabel="90th percentile of P(reachable)")
     axes[1].legend()
     fig.suptitle(f"{result['scenario']}: {result['verdict'][:110]}", fontsize=9)
     fig.tight_layout()
