@@ -123,7 +123,9 @@ def main(argv):
                     return int(saved[t])
                 return policy.act(obs, FLAGS.greedy)
 
-            env = envs.make_env(spec.name, split, FLAGS.first_level + episode, obs_size)
+            # The raw frame rides along in info: the R-network's view (EpisodicCuriosity.view).
+            env = envs.make_env(spec.name, split, FLAGS.first_level + episode, obs_size,
+                                keep_raw_obs=True)
             try:
                 frames, actions = episode_frames(
                     env, choose, trace,

@@ -39,7 +39,7 @@ def test_r_network_beats_chance_on_held_out_episodes(trained):
 
 
 def _bonuses(rnet, policy, steps=120):
-    env = envs.make_env("doom_dense", envs.Split.VALIDATION, 1)
+    env = envs.make_env("doom_dense", envs.Split.VALIDATION, 1, keep_raw_obs=True)  # raw view
     ec = EpisodicCuriosity(1, envs.get("doom_dense"), "cpu", rnet=rnet)
     obs, info = env.reset()
     ec.begin(obs[None], [info])
