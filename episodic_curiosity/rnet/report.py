@@ -15,6 +15,7 @@ r_networks/report.md, report.json and report.png hold
 import json
 import math
 import pathlib
+import textwrap
 
 import gin
 import numpy as np
@@ -361,7 +362,7 @@ def _plot(result, traces, path):
     axes[3].set(title="similarity to memory (< 0.5 enters)",
                 xlabel="90th percentile of P(reachable)")
     axes[1].legend()
-    fig.suptitle(f"{result['scenario']}: {result['verdict'][:110]}", fontsize=9)
+    fig.suptitle(textwrap.fill(f"{result['scenario']}: {result['verdict']}", 160), fontsize=9)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=80)
