@@ -110,8 +110,6 @@ def training_steps_per_second(method, scenario, num_envs, workers, updates, devi
             f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
             "train_policy.eval_every_updates = 1000000", "train_policy.eval_envs = 1",
             "train_policy.checkpoint_every_updates = 1000000"]
-        if FLAGS.torch_threads:
-            bindings.append(f"train_policy.torch_threads = {FLAGS.torch_threads}")
         if method == "ppo_plus_ec":
             save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
             bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
@@ -187,7 +185,7 @@ def method_rows(s, n, w):
         for width in widths:
             value, rss, cuda, policy, bonus = in_fresh_process(
                 training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
-                int(width or 64))
+                int(width or 64), _threads())
             label = method + (f" (R-network width {width})" if width else "")
             memory = (f"{rss:>9.0f}{policy:>11.1f}{bonus:>10.1f}" +
                       (f"  CUDA {cuda:.0f}" if cuda else ""))
@@ -195,12 +193,12 @@ def method_rows(s, n, w):
                 _, seconds = in_fresh_process(reference_rates.eco_training_cost, s,
                                               _device(), int(width))
                 value = 1.0 / (1.0 / value + seconds)
-                label += ", training amortised"
-            rows.append((f"{label} training", value, memory))
+            suffix = ", R-net training amortised" if method == "ppo_plus_eco" else ""
+            rows.append((f"{label} training{suffix}", value, memory))
         if method == "ppo" and FLAGS.double_buffered_row and w >= 2:
             value, rss, _, policy, _ = in_fresh_process(
                 training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device, 64,
-                ["train_policy.double_buffered = True"])
+                ["train_policy.double_buffered = True"] + _threads())
             rows.append(("ppo training, double-buffered sampling", value,
                          f"{rss:>9.0f}{policy:>11.1f}{0:>10.1f}"))
     return rows
@@ -215,6 +213,11 @@ def reference_rows(s, n):
                      in_fresh_process(reference_rates.sb3_ppo, s, n, num_steps, FLAGS.updates,
                                       _device(), FLAGS.peer_vec), None))
     return rows
+
+
+def _threads():
+    """--torch_threads as a binding for the child processes (they do not parse flags)."""
+    return [f"train_policy.torch_threads = {FLAGS.torch_threads}"] if FLAGS.torch_threads else []
 
 
 def _device():
