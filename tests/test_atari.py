@@ -2,17 +2,12 @@
 (killed, resumed), the launcher's bad input."""
 
 import csv
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_launcher
+from conftest import kill_after_checkpoints, run_launcher
 from episodic_curiosity import checkpoint, envs
 from episodic_curiosity.agents import networks
 from episodic_curiosity.envs import atari
@@ -83,15 +78,7 @@ def test_rnd_on_breakout_is_killed_and_resumes_with_its_state(tmp_path):
     """SIGKILL mid-run, rerun the same command: it resumes at the last checkpoint with the
     predictor, its optimizer, the observation statistics and the intrinsic normaliser."""
     run = tmp_path / "ppo_plus_rnd" / "atari_breakout" / "run_number_0"
-    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"),
-                             *RND_ARGS, f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
+    killed_at = kill_after_checkpoints([*RND_ARGS, f"--workdir={tmp_path}"], run)
     assert 0 < killed_at < 1536
     saved = checkpoint.load_latest(run / "checkpoints")
     assert saved["intrinsic_reward"]["optimizer"]["state"]

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, run_launcher
+from conftest import REPO, kill_after_checkpoints, run_launcher
 from episodic_curiosity import checkpoint
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.workdir import DirectoryLock
@@ -56,16 +56,9 @@ def steps_before(snap):
 
 def test_sigkill_after_a_checkpoint_then_rerun_resumes_without_duplicates(tmp_path):
     run = tmp_path / "ppo" / "doom_dense" / "run_number_0"
-    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"), *SMOKE,
-                             f"--workdir={tmp_path}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
-        time.sleep(0.2)
-    time.sleep(1.0)  # let it write rows past the checkpoint, which the resume must cut
-    os.killpg(proc.pid, signal.SIGKILL)  # the whole run, env workers and engines too
-    proc.wait()
-    killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
+    # linger: let it write rows past the checkpoint, which the resume must cut
+    killed_at = kill_after_checkpoints([*SMOKE, f"--workdir={tmp_path}"], run, linger=1.0,
+                                       poll=0.2)
     assert 0 < killed_at < SMOKE_TOTAL
     result = run_launcher(*SMOKE, f"--workdir={tmp_path}")
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,15 +1,10 @@
 """The episodic-novelty methods on MiniGrid through the launcher: kill and resume, bad input."""
 
 import csv
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
-from conftest import REPO, run_launcher
+from conftest import kill_after_checkpoints, run_launcher
 from episodic_curiosity import checkpoint
 
 TINY = ["--scenario=minigrid_multiroom_n2_s4", "--preset=tiny"]
@@ -26,16 +21,8 @@ def steps(path):
 @pytest.mark.parametrize("method", ["ppo_plus_ride"])
 def test_sigkill_then_rerun_resumes_with_the_bonus_state(tmp_path, method):
     run = tmp_path / method / "minigrid_multiroom_n2_s4" / "run_number_0"
-    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "launcher_script.py"),
-                             f"--method={method}", *TINY, f"--workdir={tmp_path}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and len(checkpoint.list_steps(run / "checkpoints")) < 2:
-        time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    killed_at = checkpoint.list_steps(run / "checkpoints")[-1]
+    killed_at = kill_after_checkpoints([f"--method={method}", *TINY, f"--workdir={tmp_path}"],
+                                       run)
     assert 0 < killed_at < TINY_TOTAL
     saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]
     assert saved["model"]["embedding"] and saved["model"]["optimizer"]["state"]

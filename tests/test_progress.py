@@ -1,7 +1,7 @@
 """Progress: a bar on a terminal, log lines elsewhere; the optional wandb sink."""
 
-import importlib.util
 import io
+import os
 import logging
 import sys
 import types
@@ -80,10 +80,13 @@ def test_wandb_sink_logs_scalars_to_one_run_per_run_directory(monkeypatch):
 
 def test_launcher_wandb_project_without_wandb_is_one_line(tmp_path):
     from conftest import run_launcher
-    if importlib.util.find_spec("wandb") is not None:
-        pytest.skip("wandb is installed here")
+    hidden = tmp_path / "no_wandb" / "wandb"  # shadows an installed wandb: its import fails
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('wandb hidden by the test')\n")
     result = run_launcher("--method=ppo", "--scenario=doom_basic", f"--workdir={tmp_path / 'w'}",
-                          "--wandb_project=ec")
+                          "--wandb_project=ec",
+                          extra_env={"PYTHONPATH": os.pathsep.join(
+                              [str(hidden.parent), os.environ.get("PYTHONPATH", "")])})
     assert result.returncode == 2, result.stderr[-2000:]
     assert result.stderr.strip().splitlines() == [
         "error: --wandb_project needs the wandb package, which is not installed; run 'pip "
