@@ -114,3 +114,11 @@ def test_levels_pool_step_statistics_and_average_memory():
     assert pooled["bonus_mean"] == np.concatenate([walk["bonus"], spin["bonus"]]).mean()
     assert pooled["memory_final"] == (walk["memory"][-1] + spin["memory"][-1]) / 2
     assert pooled["farthest"] == np.linalg.norm([198.0, 198.0]) / 2
+
+
+def test_scenarios_without_forward_and_turn_actions_get_no_verdict_not_a_crash():
+    """doom_basic only strafes and shoots: the card measures the held-out pairs and says why it
+    cannot judge (the launcher used to die in the card with a KeyError)."""
+    assert report.missing_actions("doom_basic") == ["forward", "left", "right"]
+    assert report.missing_actions("doom_dense") == []
+    assert report.missing_actions("minigrid_multiroom_n2_s4_rgb") == []

@@ -106,12 +106,25 @@ def bonus_trace(rnet, scenario, frames, device="cpu", seed=0):
 
 def _action_index(env, engine):
     """Action names -> indices: MiniWorld mazes and Ant share (forward 0, turn left 4, turn
-    right 5); VizDoom's come from the game's buttons."""
+    right 5), MiniGrid has (left 0, right 1, forward 2); VizDoom's come from the game's buttons
+    (doom_basic has no forward or turn: the scripted agents cannot play it)."""
     if engine == "vizdoom":
         names = [b.name for b in env.unwrapped._game.get_available_buttons()]
         lookup = {"forward": "MOVE_FORWARD", "left": "TURN_LEFT", "right": "TURN_RIGHT"}
         return {k: names.index(v) for k, v in lookup.items() if v in names}
+    if engine == "minigrid":
+        return {"forward": 2, "left": 0, "right": 1}
     return {"forward": 0, "left": 4, "right": 5}
+
+
+def missing_actions(scenario_name) -> list[str]:
+    """The scripted agents' actions (forward, turn left, turn right) the scenario lacks."""
+    env = envs.make_env(scenario_name, envs.Split.VALIDATION, 0)
+    try:
+        actions = _action_index(env, envs.get(scenario_name).engine)
+    finally:
+        env.close()
+    return [name for name in ("forward", "left", "right") if name not in actions]
 
 
 class _MazeExplorer:
@@ -277,8 +290,29 @@ def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = No
         result["gap_table"] = gap_table(lambda a, b: trainer.probabilities(valid, a, b),
                                         valid.episode_lengths, np.random.default_rng(seed),
                                         pairs_per_bin, trainer.k, trainer.negative_gap)
-    traces = {}
     result["levels"] = levels
+    missing = missing_actions(scenario)
+    if missing:
+        traces = {}
+        result["separated"], result["verdict"] = None, (
+            f"NO VERDICT: {scenario} has no {' / '.join(missing)} action for the scripted agents; "
+            "only the held-out pairs are measured")
+    else:
+        traces = _agent_traces(rnet, scenario, result, agent_steps, view, levels, device, seed)
+        result["separated"], result["verdict"] = verdict(result["agents"],
+                                                         traces["explorer"]["alpha"])
+    atomic_write_text(out_dir / "report.json", json.dumps(result, indent=1))
+    atomic_write_text(out_dir / "report.md", _markdown(result, out_dir))
+    _plot(result, traces, out_dir / "report.png")
+    logging.info("R-network report card: %s", result["verdict"])
+    return result
+
+
+
+def _agent_traces(rnet, scenario, result, agent_steps, view, levels, device, seed):
+    """Each scripted agent on `levels` VALIDATION levels: summaries into result["agents"];
+    returns the first level's trace per agent (for the plot)."""
+    traces = {}
     for agent in AGENTS:
         runs = [play(scenario, agent, agent_steps, view, index=level, seed=seed)
                 for level in range(levels)]
@@ -286,14 +320,7 @@ def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = No
                         for frames, _ in runs]
         traces[agent] = level_traces[0]
         result["agents"][agent] = agent_summary(level_traces, [p for _, p in runs])
-    alpha = traces["explorer"]["alpha"]
-    result["separated"], result["verdict"] = verdict(result["agents"], alpha)
-    atomic_write_text(out_dir / "report.json", json.dumps(result, indent=1))
-    atomic_write_text(out_dir / "report.md", _markdown(result, out_dir))
-    _plot(result, traces, out_dir / "report.png")
-    logging.info("R-network report card: %s", result["verdict"])
-    return result
-
+    return traces
 
 
 # `python -m episodic_curiosity.rnet.report` runs this file as __main__ and gin imports the
@@ -361,7 +388,8 @@ def _plot(result, traces, path):
     axes[3].axvline(0.5, color="grey", linestyle=":")
     axes[3].set(title="similarity to memory (< 0.5 enters)",
                 xlabel="90th percentile of P(reachable)")
-    axes[1].legend()
+    if traces:
+        axes[1].legend()
     fig.suptitle(textwrap.fill(f"{result['scenario']}: {result['verdict']}", 160), fontsize=9)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
