@@ -52,6 +52,14 @@ from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import save_rnet
 from episodic_curiosity.workdir import RunDir
 
+# Named options a row can add (rows "<method> training, <variant>").
+VARIANTS = {
+    "double_buffered": ["train_policy.double_buffered = True"],
+    "bf16": ["PPOConfig.precision = 'bf16'", "EpisodicCuriosity.precision = 'bf16'",
+             "EpisodicCuriosityOnline.precision = 'bf16'"],
+    "compile": ["train_policy.compile_mode = 'default'"],
+    "cuda_graphs": ["train_policy.compile_mode = 'reduce-overhead'"],
+}
 # Not timed: the warm-up only initialises observation statistics.
 SHORT_WARMUP = ["RND.warmup_steps_per_env = 16", "DynamicsCuriosity.warmup_env_steps = 64"]
 
@@ -65,8 +73,12 @@ flags.DEFINE_list("rnet_widths", ["64", "16"], "R-network widths for ppo_plus_ec
 flags.DEFINE_string("device", "auto", "Torch device for training.")
 flags.DEFINE_integer("torch_threads", 0, "train_policy.torch_threads (0: the gin files' value).")
 flags.DEFINE_bool("all_scenarios", False, "Only measure raw steps/s of every scenario.")
-flags.DEFINE_bool("double_buffered_row", True,
-                  "Also time PPO with train_policy.double_buffered = True.")
+flags.DEFINE_list("variants", ["double_buffered"],
+                  f"Extra rows: the variant methods' training with a named option, one of "
+                  f"{', '.join(VARIANTS)} (VARIANTS).")
+flags.register_validator("variants", lambda names: set(names) <= set(VARIANTS),
+                         f"each variant must be one of {', '.join(VARIANTS)}")
+flags.DEFINE_list("variant_methods", ["ppo"], "Methods the --variants rows are timed for.")
 flags.DEFINE_enum("peer", "sb3", ["sb3", "none"], "Peer implementation timed in the same run.")
 flags.DEFINE_enum("peer_vec", "dummy", ["dummy", "subproc"],
                   "The peer's vectorised env: in process, or one subprocess per env.")
@@ -95,32 +107,41 @@ def tensor_megabytes(state) -> float:
     return state.numel() * state.element_size() / 2**20 if hasattr(state, "numel") else 0.0
 
 
+def configure_training(method, scenario, num_envs, workers, updates, device, tmp,
+                       rnet_width=64, extra=()) -> int:
+    """Parses the launcher's gin files for `method` with the benchmark's bindings (evaluation and
+    checkpoints off, `updates` + 1 updates); returns the batch size (env steps per update)."""
+    num_steps = configuration.query_files(methods.get(method).gin_files, "PPOConfig.num_steps",
+                                          256)
+    batch = num_envs * num_steps
+    bindings = SHORT_WARMUP + [
+        f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
+        f"train_policy.total_steps = {batch * (updates + 1)}",
+        f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
+        "train_policy.eval_every_updates = 1000000", "train_policy.eval_envs = 1",
+        "train_policy.checkpoint_every_updates = 1000000"]
+    if method == "ppo_plus_ec":
+        save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
+        bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
+                     "EpisodicCuriosity.novelty_threshold = 1.0"]
+    if method == "ppo_plus_eco":  # a history of this run's length, no training in it
+        bindings += [f"EpisodicCuriosityOnline.history_steps = {num_steps * (updates + 1)}",
+                     "EpisodicCuriosityOnline.retrain_period = 1000000000",
+                     f"RNetwork.width = {rnet_width}"]
+    # The launcher's files: method, scenario family (MiniGrid: one torch thread), scenario.
+    configuration.parse(local.gin_files(methods.get(method), scenario, None),
+                        bindings + list(extra))
+    return batch
+
+
 def training_steps_per_second(method, scenario, num_envs, workers, updates, device,
                               rnet_width=64, extra=()):
     """(env steps/s, peak resident MB, peak CUDA MB, policy MB, bonus MB) of `method`, measured
     in this process."""
     import torch
-    num_steps = configuration.query_files(methods.get(method).gin_files, "PPOConfig.num_steps",
-                                          256)
-    batch = num_envs * num_steps
     with tempfile.TemporaryDirectory() as tmp:
-        bindings = SHORT_WARMUP + [
-            f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
-            f"train_policy.total_steps = {batch * (updates + 1)}",
-            f"train_policy.num_workers = {workers}", f"train_policy.device = '{device}'",
-            "train_policy.eval_every_updates = 1000000", "train_policy.eval_envs = 1",
-            "train_policy.checkpoint_every_updates = 1000000"]
-        if method == "ppo_plus_ec":
-            save_rnet(f"{tmp}/r_network.pt", RNetwork(width=rnet_width))
-            bindings += [f"EpisodicCuriosity.r_network_path = '{tmp}'",
-                         "EpisodicCuriosity.novelty_threshold = 1.0"]
-        if method == "ppo_plus_eco":  # a history of this run's length, no training in it
-            bindings += [f"EpisodicCuriosityOnline.history_steps = {num_steps * (updates + 1)}",
-                         "EpisodicCuriosityOnline.retrain_period = 1000000000",
-                         f"RNetwork.width = {rnet_width}"]
-        # The launcher's files: method, scenario family (MiniGrid: one torch thread), scenario.
-        configuration.parse(local.gin_files(methods.get(method), scenario, None),
-                            bindings + list(extra))
+        batch = configure_training(method, scenario, num_envs, workers, updates, device, tmp,
+                                   rnet_width, extra)
         trainer.train_policy(RunDir(f"{tmp}/run"))
         with open(f"{tmp}/run/progress.csv") as f:
             times = [float(row["timestamp_s"]) for row in csv.DictReader(f)]
@@ -187,21 +208,35 @@ def method_rows(s, n, w):
                 training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
                 int(width or 64), _threads())
             label = method + (f" (R-network width {width})" if width else "")
-            memory = (f"{rss:>9.0f}{policy:>11.1f}{bonus:>10.1f}" +
-                      (f"  CUDA {cuda:.0f}" if cuda else ""))
+            memory = _memory(rss, policy, bonus, cuda)
             if method == "ppo_plus_eco":
                 _, seconds = in_fresh_process(reference_rates.eco_training_cost, s,
                                               _device(), int(width))
                 value = 1.0 / (1.0 / value + seconds)
             suffix = ", R-net training amortised" if method == "ppo_plus_eco" else ""
             rows.append((f"{label} training{suffix}", value, memory))
-        if method == "ppo" and FLAGS.double_buffered_row and w >= 2:
-            value, rss, _, policy, _ = in_fresh_process(
-                training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device, 64,
-                ["train_policy.double_buffered = True"] + _threads())
-            rows.append(("ppo training, double-buffered sampling", value,
-                         f"{rss:>9.0f}{policy:>11.1f}{0:>10.1f}"))
+        if method in FLAGS.variant_methods:
+            rows += variant_rows(method, s, n, w)
     return rows
+
+
+def variant_rows(method, s, n, w):
+    rows = []
+    for variant in FLAGS.variants:
+        if variant == "double_buffered" and w < 2:
+            continue  # needs two worker groups
+        value, rss, cuda, policy, bonus = in_fresh_process(
+            training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
+            int(FLAGS.rnet_widths[0]), VARIANTS[variant] + _threads())
+        width = (f" (R-network width {FLAGS.rnet_widths[0]})"
+                 if method in ("ppo_plus_ec", "ppo_plus_eco") else "")
+        rows.append((f"{method}{width} training, {variant}", value,
+                     _memory(rss, policy, bonus, cuda)))
+    return rows
+
+
+def _memory(rss, policy, bonus, cuda):
+    return f"{rss:>9.0f}{policy:>11.1f}{bonus:>10.1f}" + (f"  CUDA {cuda:.0f}" if cuda else "")
 
 
 def reference_rows(s, n):

@@ -1,4 +1,5 @@
-"""Every numeric gin parameter a user can set, checked before a run directory is touched.
+"""Every numeric (and fixed-choice) gin parameter a user can set, checked before a run
+directory is touched.
 
 A zero, negative or fractional count fails late and messily (a traceback minutes in, after the run
 directory was written); here it is one `error:` line naming the binding and the valid range.
@@ -12,6 +13,8 @@ from episodic_curiosity import configuration
 from episodic_curiosity.errors import UsageError
 
 NATURE_CNN_MIN_SIZE = 36  # the smallest frame the policy's three convolutions accept
+PRECISIONS = ("fp32", "bf16")  # EpisodicCuriosity.precision, PPOConfig.precision
+COMPILE_MODES = ("none", "default", "reduce-overhead", "max-autotune")  # torch.compile's modes
 
 
 def integer(name: str, value, minimum: int = 1) -> None:
@@ -32,6 +35,15 @@ def real(name: str, value, low: float = -math.inf, high: float = math.inf,
                   or math.isfinite(high) else "finite")
         raise UsageError(f"{name} = {value!r} is invalid: it must be a number in {bounds}; "
                          "fix the gin binding or preset")
+
+
+def choice(*options):
+    """A rule: the value must be one of `options` (string options: precision, view, ...)."""
+    def rule(name, value):
+        if value not in options:
+            raise UsageError(f"{name} = {value!r} is invalid: it must be one of "
+                             f"{', '.join(map(repr, options))}; fix the gin binding or preset")
+    return rule
 
 
 def _positive(name, value):
@@ -73,6 +85,12 @@ RULES = {
     "train_policy.checkpoint_every_updates": _count,
     "train_policy.keep_checkpoints": _count,
     "train_policy.torch_threads": _index,
+    "train_policy.compile_mode": choice(*COMPILE_MODES),
+    "EpisodicCuriosity.precision": choice(*PRECISIONS),
+    "EpisodicCuriosityOnline.precision": choice(*PRECISIONS),
+    "EpisodicCuriosity.view": choice("raw", "policy"),
+    "EpisodicCuriosityOnline.view": choice("raw", "policy"),
+    "NGUEpisodic.lifelong": choice(None, "rnd"),
     "generate.total_steps": _count,
     "generate.num_envs": _count,
     "generate.num_workers": _index,

@@ -173,20 +173,27 @@ def test_auto_reset_keeps_the_last_raw_frame_apart():
     assert np.array_equal(resized, obs[0])  # raw_obs belongs to the new episode's first frame
 
 
-def test_bf16_precision_moves_the_bonus_by_less_than_its_stated_tolerance():
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("device, width", [
+    ("cpu", 8), pytest.param("cuda", 8, marks=CUDA), pytest.param("cuda", 64, marks=CUDA)])
+def test_bf16_precision_moves_the_bonus_by_less_than_its_stated_tolerance(device, width):
     """EpisodicCuriosity.precision = 'bf16' (a GPU option) against fp32 on a fixed batch: a real
-    R-network, 6 envs, 10 memory slots each; the tolerance is what the docstring promises."""
+    R-network (on a GPU also the paper's ResNet-18), 6 envs, 10 memory slots each; the
+    tolerance is what the docstring promises."""
     torch.manual_seed(0)
-    rnet = RNetwork(width=8, input_shape=(84, 84, 3))
+    rnet = RNetwork(width=width, input_shape=(84, 84, 3))
     rnet.train()
     batch = torch.randint(0, 255, (32, 84, 84, 3), dtype=torch.uint8)
     rnet(batch[:16], batch[16:])  # non-trivial batch-norm statistics
+    rnet.to(device)
     rng = np.random.default_rng(0)
     steps = [rng.integers(0, 255, (6, 84, 84, 3), dtype=np.uint8) for _ in range(11)]
     done, infos = np.zeros(6, bool), [{}] * 6
     bonuses = {}
     for precision in ("fp32", "bf16"):
-        ec = EpisodicCuriosity(6, envs.get("doom_dense"), "cpu", rnet=rnet, view="policy",
+        ec = EpisodicCuriosity(6, envs.get("doom_dense"), device, rnet=rnet, view="policy",
                                precision=precision, novelty_threshold=1.01)  # every frame kept
         ec.begin(steps[0], infos)
         for frames_t in steps[1:-1]:
@@ -194,7 +201,7 @@ def test_bf16_precision_moves_the_bonus_by_less_than_its_stated_tolerance():
         assert ec.memory.count.tolist() == [10] * 6
         bonuses[precision] = ec.compute(None, None, steps[-1], done, done, infos)
     difference = np.abs(bonuses["bf16"] - bonuses["fp32"]).max()
-    print(f"bf16 vs fp32: max |bonus difference| {difference:.2e} "
+    print(f"bf16 vs fp32 on {device}, width {width}: max |bonus difference| {difference:.2e} "
           f"(bonus range {np.ptp(bonuses['fp32']):.2e})")
     assert 0 < difference < 1e-3  # alpha = 0.03: a similarity error below 0.033
 

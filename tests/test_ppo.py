@@ -66,3 +66,28 @@ def test_update_moves_policy_towards_advantaged_action():
     with torch.no_grad():
         new_logprobs = torch.log_softmax(net(obs)[0], -1)[:, 0]
     assert (new_logprobs > logprobs).all()
+
+
+def test_bf16_update_stays_close_to_fp32():
+    """PPOConfig.precision = 'bf16' (a GPU option) autocasts the update's forward passes only:
+    from the same weights and batch, one update's losses and the new policy stay close to fp32."""
+    torch.manual_seed(0)
+    obs = torch.randint(0, 255, (64, 84, 84, 3), dtype=torch.uint8)
+    batch = {"obs": obs, "actions": torch.randint(0, 3, (64,)),
+             "logprobs": torch.full((64,), -1.0986), "values": torch.zeros(64),
+             "advantages": torch.randn(64), "returns": torch.randn(64)}
+    initial = networks.ActorCritic((84, 84, 3), 3).state_dict()
+    results = {}
+    for precision in ("fp32", "bf16"):
+        net = networks.ActorCritic((84, 84, 3), 3)
+        net.load_state_dict(initial)
+        torch.manual_seed(1)  # the same minibatch order
+        learner = ppo.PPOLearner(net, ppo.PPOConfig(num_minibatches=2, update_epochs=1,
+                                                    precision=precision))
+        stats = learner.update(batch, clip_coef=0.1)
+        with torch.no_grad():
+            results[precision] = (stats, torch.log_softmax(net(obs)[0], -1))
+    (stats32, logp32), (stats16, logp16) = results["fp32"], results["bf16"]
+    assert stats32["value_loss"] == pytest.approx(stats16["value_loss"], rel=0.05)
+    assert stats32["entropy"] == pytest.approx(stats16["entropy"], rel=1e-3)
+    assert 0 < (logp32 - logp16).abs().max() < 1e-2

@@ -36,6 +36,13 @@ from episodic_curiosity.launch import local, methods
     ("EpisodicCuriosityOnline.retrain_period = 0", "EpisodicCuriosityOnline.retrain_period"),
     ("GridOracle.normalizer = 0", "GridOracle.normalizer"),
     ("train_policy.seed = 5000", "--run_number"),
+    # Fixed-choice options: refused up front too, not when the policy stage builds them.
+    ("EpisodicCuriosity.precision = 'fp8'",
+     "EpisodicCuriosity.precision = 'fp8' is invalid: it must be one of 'fp32', 'bf16'"),
+    ("EpisodicCuriosity.view = 'top'", "EpisodicCuriosity.view"),
+    ("NGUEpisodic.lifelong = 'rnd2'", "NGUEpisodic.lifelong"),
+    ("train_policy.compile_mode = 'fast'", "train_policy.compile_mode"),
+    ("PPOConfig.precision = 'fp16'", "PPOConfig.precision"),
 ])
 def test_bad_numbers_are_one_usage_error(binding, needle):
     configuration.parse([], [binding])

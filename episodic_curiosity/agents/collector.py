@@ -7,6 +7,7 @@ env; the loop never sees a transition.
 
 import numpy as np
 import torch
+from torch.profiler import record_function
 
 from episodic_curiosity.agents.rollout import Rollout, act, to_device
 
@@ -67,7 +68,9 @@ class Collector:
         for t in range(self.rollout.num_steps):
             prev_obs = self.obs
             actions = self._act(t, slice(None), self.obs, self.done)
-            finished += self._finish(t, prev_obs, actions, self.env.step(actions))
+            with record_function("env.step"):
+                stepped = self.env.step(actions)
+            finished += self._finish(t, prev_obs, actions, stepped)
         return finished
 
     def _collect_double_buffered(self) -> list[dict]:
@@ -80,7 +83,8 @@ class Collector:
         for t in range(steps):
             prev_obs, results, next_actions = self.obs, [], []
             for i, part in enumerate(self.parts):
-                part_results = self.env.step_wait(i)
+                with record_function("env.step"):
+                    part_results = self.env.step_wait(i)
                 results += part_results
                 if t + 1 < steps:
                     obs, _, terminated, truncated, _ = self.env.stack(part_results)
@@ -95,13 +99,14 @@ class Collector:
 
     def _act(self, t: int, rows, obs, done) -> np.ndarray:
         """The policy on `obs` (envs `rows`) at step t, recorded in the rollout; the actions."""
-        rollout, obs = self.rollout, to_device(obs, self.device)  # one copy, shared
-        rollout.obs[t, rows] = obs
-        rollout.dones[t, rows] = done
-        actions, logprobs, values = act(self.network, obs, self.device)
-        rollout.actions[t, rows], rollout.logprobs[t, rows] = actions, logprobs
-        rollout.values[t, rows] = values
-        return actions.cpu().numpy()
+        with record_function("policy.act"):
+            rollout, obs = self.rollout, to_device(obs, self.device)  # one copy, shared
+            rollout.obs[t, rows] = obs
+            rollout.dones[t, rows] = done
+            actions, logprobs, values = act(self.network, obs, self.device)
+            rollout.actions[t, rows], rollout.logprobs[t, rows] = actions, logprobs
+            rollout.values[t, rows] = values
+            return actions.cpu().numpy()
 
     def _finish(self, t: int, prev_obs, actions, stepped) -> list[dict]:
         """Step t's rewards (task, bonus) and episode ends, once every env has stepped."""
@@ -111,8 +116,9 @@ class Collector:
         if self.clip_task_reward:
             reward = np.sign(reward)
         if self.bonus_module is not None:
-            bonus = self.bonus_module.compute(prev_obs, actions, self.obs, terminated, truncated,
-                                              infos)
+            with record_function("intrinsic_reward"):
+                bonus = self.bonus_module.compute(prev_obs, actions, self.obs, terminated,
+                                                  truncated, infos)
             if self.bonus_module.separate_stream:
                 rollout.int_rewards[t] = torch.as_tensor(bonus, dtype=torch.float32,
                                                          device=self.device)

@@ -44,6 +44,9 @@ class PPOConfig:
     int_coef: float = 1.0  # weight of the intrinsic advantages
     int_episodic: bool = False  # intrinsic returns stop at episode ends (RND, the study: no)
     normalize_int_reward: bool = True  # divide by the std of the per-env intrinsic returns
+    # 'bf16': the update's forward passes under bf16 autocast (a GPU option; losses, gradients
+    # and weights stay fp32). 'fp32' is the paper's.
+    precision: str = "fp32"
 
     def __post_init__(self):
         """A bad binding is one UsageError here, before any run directory is written."""
@@ -55,6 +58,7 @@ class PPOConfig:
             validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0, low_open=True)
         for name in ("ent_coef", "vf_coef", "max_grad_norm"):  # max_grad_norm 0: no clipping
             validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0)
+        validation.choice(*validation.PRECISIONS)("PPOConfig.precision", self.precision)
         if self.num_minibatches > self.batch_size:
             raise UsageError(
                 f"PPOConfig.num_minibatches = {self.num_minibatches} is more than the batch of "
@@ -168,6 +172,10 @@ class PPOLearner:
         self.optimizer.param_groups[0]["lr"] = frac * self.config.learning_rate
         return frac * self.config.clip_coef
 
+    def _autocast(self, device):
+        return torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=self.config.precision == "bf16")
+
     def update(self, batch: dict, clip_coef: float) -> dict:
         """batch: flat tensors obs, actions, logprobs, values, advantages, returns."""
         c = self.config
@@ -178,7 +186,9 @@ class PPOLearner:
             order = torch.randperm(size, device=batch["actions"].device)
             for start in range(0, size - minibatch + 1, minibatch):
                 idx = order[start:start + minibatch]
-                logits, new_value = self.network(batch["obs"][idx])
+                with self._autocast(batch["obs"].device):
+                    logits, new_value = self.network(batch["obs"][idx])
+                logits, new_value = logits.float(), new_value.float()
                 dist = Categorical(logits=logits)
                 advantages = batch["advantages"][idx]
                 if c.norm_adv:

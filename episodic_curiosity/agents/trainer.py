@@ -15,6 +15,7 @@ import time
 import gin
 import torch
 from absl import logging as absl_logging
+from torch.profiler import record_function
 
 from episodic_curiosity import envs
 from episodic_curiosity.agents import evaluation, networks, ppo, run_state
@@ -44,7 +45,8 @@ class _Run:
     bonus_module: object
 
 
-def _build(scenario, device, obs_size, torch_threads, intrinsic_reward) -> _Run:
+def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
+           compile_mode="none") -> _Run:
     scenario_spec = envs.get(scenario)
     config = ppo.PPOConfig()
     device = resolve_device(device)
@@ -53,6 +55,8 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward) -> _Run:
     two_stream = bool(intrinsic_reward and intrinsic_reward.separate_stream)
     network = networks.ActorCritic(scenario_spec.obs_shape(obs_size), scenario_spec.num_actions,
                                    value_heads=2 if two_stream else 1).to(device)
+    if compile_mode != "none":  # in place: the state dict keeps its keys, checkpoints stay plain
+        network.compile(mode=compile_mode)
     # Built before the run directory: a missing or misshapen R-network leaves no trace.
     bonus_module = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
                                      device=device) if intrinsic_reward else None)
@@ -72,12 +76,12 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
 @gin.configurable(denylist=["run_dir"])
 def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
                  seed: int = 0, device: str = "auto", num_workers: int | None = None,
-                 double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0, clip_task_reward: bool = False,
-                 bootstrap_time_limits: bool = False,
+                 double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0,
+                 clip_task_reward: bool = False, bootstrap_time_limits: bool = False,
                  eval_every_updates: int = 25, eval_envs: int = 12, eval_workers: int = 2,
                  eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
-                 torch_threads: int = 0, intrinsic_reward=None):
+                 torch_threads: int = 0, compile_mode: str = "none", intrinsic_reward=None):
     """Trains PPO on `scenario` for `total_steps` agent steps (summed over envs).
 
     Args:
@@ -100,11 +104,14 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       eval_workers: subprocesses stepping each split's evaluation envs (0: in this process). The
         training envs' workers idle during evaluation, so these use the same cores.
       torch_threads: intra-op threads for torch (0: torch's default).
+      compile_mode: torch.compile the policy network ('none', or torch.compile's mode:
+        'default', 'reduce-overhead' (CUDA graphs), 'max-autotune'); a GPU option, measured in
+        benchmarks/gpu_kernels.py. The first calls pay the compilation (~15 s per shape on CPU).
       intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
         the scaled task reward, or, for a `separate_stream` one (@RND), learned as a second reward
         stream with its own value head (ppo.PPOConfig's two-stream fields). None: task reward.
     """
-    run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward)
+    run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward, compile_mode)
     run_dir.create()
     step, update = run_state.restore(run_dir.checkpoints, scenario, run.network, run.learner,
                                      run.bonus_module, seed)
@@ -131,6 +138,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                           run.bonus_module, reward_scale, bootstrap_time_limits,
                           clip_task_reward, double_buffered)
 
+    @record_function("evaluate")
     def evaluate():
         for split, env in eval_env.items():
             mean_return, _ = evaluation.evaluate(run.network, env, run.device, eval_greedy)
@@ -147,13 +155,16 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
         while update < num_updates:
             clip_coef = run.learner.schedule(update / num_updates)
             finished = collector.collect()
-            advantages, returns = run.learner.advantages(rollout, collector.last_value(),
-                                                         collector.done)
-            losses = run.learner.update(rollout.flat(advantages, returns), clip_coef)
+            with record_function("gae"):
+                advantages, returns = run.learner.advantages(rollout, collector.last_value(),
+                                                             collector.done)
+            with record_function("ppo.update"):
+                losses = run.learner.update(rollout.flat(advantages, returns), clip_coef)
             update += 1
             step += config.batch_size
             if run.bonus_module is not None:
-                run.bonus_module.update(step)
+                with record_function("intrinsic_reward.update"):
+                    run.bonus_module.update(step)
             bonus_stats = run.bonus_module.stats() if run.bonus_module else {}
             fps = (step - start_step) / max(time.time() - start_time, 1e-9)
             lr = run.learner.optimizer.param_groups[0]["lr"]
@@ -164,8 +175,9 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
             if update % eval_every_updates == 0 or update == num_updates:
                 evaluate()
             if update % checkpoint_every_updates == 0 or update == num_updates:
-                run_state.save(run_dir.checkpoints, step, update, scenario, run.network,
-                               run.learner, run.bonus_module, keep_checkpoints)
+                with record_function("checkpoint"):
+                    run_state.save(run_dir.checkpoints, step, update, scenario, run.network,
+                                   run.learner, run.bonus_module, keep_checkpoints)
                 atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
     finally:
         train_env.close()

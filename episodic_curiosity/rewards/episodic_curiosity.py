@@ -12,6 +12,7 @@ import gin
 import numpy as np
 import torch
 
+from episodic_curiosity import validation
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import IntrinsicReward
 from episodic_curiosity.rewards.episodic_memory import EpisodicMemory
@@ -21,7 +22,6 @@ from episodic_curiosity.rnet.pairs import pairs_per_pass
 from episodic_curiosity.rnet.training import RTrainer
 
 VIEWS = ("raw", "policy")
-PRECISIONS = ("fp32", "bf16")
 
 
 def bonus_from_similarity(similarity, alpha, beta):
@@ -66,9 +66,7 @@ class EpisodicCuriosity(IntrinsicReward):
         super().__init__(num_envs, scenario, device)
         if view not in VIEWS:
             raise UsageError(f"EpisodicCuriosity.view must be one of {VIEWS}, got {view!r}")
-        if precision not in PRECISIONS:
-            raise UsageError(f"EpisodicCuriosity.precision must be one of {PRECISIONS}, got "
-                             f"{precision!r}")
+        validation.choice(*validation.PRECISIONS)("EpisodicCuriosity.precision", precision)
         self.view, self.precision = view, precision
         self.rnet = rnet if rnet is not None else load_rnet(r_network_path, device)
         self.rnet.eval()
