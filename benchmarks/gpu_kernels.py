@@ -86,8 +86,10 @@ def update_row(device, n, mode, precision):
 
 def rnet_rows(device, n, width, slots):
     """(embed ms fp32, embed ms bf16, compare ms fp32, compare ms bf16, max |bonus diff|)."""
-    rnet = RNetwork(width=width, input_shape=RAW_SHAPE).to(device).eval()
+    rnet = RNetwork(width=width, input_shape=RAW_SHAPE).to(device)
     frames = _frames(RAW_SHAPE, n, device)
+    rnet(frames, frames.flip(0))  # batch-norm statistics of real activations (fresh ones saturate)
+    rnet.eval()
     memory = EpisodicMemory(n, slots, rnet.memory_dim, device, np.random.default_rng(0))
     with torch.no_grad():
         for seed in range(slots):

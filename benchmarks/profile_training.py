@@ -30,7 +30,23 @@ flags.DEFINE_integer("rnet_width", 64, "R-network width for ppo_plus_ec / ppo_pl
 flags.DEFINE_multi_string("bindings", [], "Extra gin bindings (e.g. a precision option).")
 flags.DEFINE_integer("top", 15, "Operators listed.")
 flags.DEFINE_string("trace", "", "Write a Chrome trace here.")
+flags.DEFINE_enum("sort", "device", ["device", "host"],
+                  "Operators by self device time, or by self host (CPU) time: host overhead.")
+flags.DEFINE_bool("python", False, "cProfile the run instead: the Python functions by own time "
+                  "(where a host-bound loop spends its time).")
 FLAGS = flags.FLAGS
+
+
+def python_profile(device):
+    import cProfile
+    import pstats
+    with tempfile.TemporaryDirectory() as tmp:
+        throughput.configure_training(FLAGS.method, FLAGS.scenario, FLAGS.num_envs,
+                                      FLAGS.workers, FLAGS.updates, str(device), tmp,
+                                      FLAGS.rnet_width, FLAGS.bindings)
+        profiler = cProfile.Profile()
+        profiler.runcall(trainer.train_policy, RunDir(f"{tmp}/run"))
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(FLAGS.top)
 
 
 def profile(device):
@@ -62,12 +78,16 @@ def main(argv):
     device = trainer.resolve_device(FLAGS.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    prof = profile(device)
-    events = prof.key_averages()
     print(f"{FLAGS.method} on {FLAGS.scenario}, {FLAGS.num_envs} envs, device {device}, "
           f"{FLAGS.updates + 1} updates, bindings {FLAGS.bindings or 'none'}")
+    if FLAGS.python:
+        python_profile(device)
+        return
+    prof = profile(device)
+    events = prof.key_averages()
     print_phases(events)
-    sort = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    sort = ("self_cuda_time_total" if device.type == "cuda" and FLAGS.sort == "device"
+            else "self_cpu_time_total")
     print(events.table(sort_by=sort, row_limit=FLAGS.top, max_name_column_width=48))
     if FLAGS.trace:
         prof.export_chrome_trace(FLAGS.trace)

@@ -214,7 +214,7 @@ def method_rows(s, n, w):
                                               _device(), int(width))
                 value = 1.0 / (1.0 / value + seconds)
             suffix = ", R-net training amortised" if method == "ppo_plus_eco" else ""
-            rows.append((f"{label} training{suffix}", value, memory))
+            rows.append(_row(f"{label} training{suffix}", value, memory))
         if method in FLAGS.variant_methods:
             rows += variant_rows(method, s, n, w)
     return rows
@@ -230,9 +230,15 @@ def variant_rows(method, s, n, w):
             int(FLAGS.rnet_widths[0]), VARIANTS[variant] + _threads())
         width = (f" (R-network width {FLAGS.rnet_widths[0]})"
                  if method in ("ppo_plus_ec", "ppo_plus_eco") else "")
-        rows.append((f"{method}{width} training, {variant}", value,
-                     _memory(rss, policy, bonus, cuda)))
+        rows.append(_row(f"{method}{width} training, {variant}", value,
+                         _memory(rss, policy, bonus, cuda)))
     return rows
+
+
+def _row(name, value, memory=None):
+    """A measured row, printed at once (the table comes at the end)."""
+    print(f"measured: {name}: {value:.0f} steps/s", flush=True)
+    return name, value, memory
 
 
 def _memory(rss, policy, bonus, cuda):
@@ -241,12 +247,12 @@ def _memory(rss, policy, bonus, cuda):
 
 def reference_rows(s, n):
     num_steps = 256
-    rows = [("PPO update alone (ceiling)",
-             in_fresh_process(reference_rates.update_ceiling, s, n, num_steps, _device()), None)]
+    rows = [_row("PPO update alone (ceiling)",
+                 in_fresh_process(reference_rates.update_ceiling, s, n, num_steps, _device()))]
     if FLAGS.peer == "sb3":
-        rows.append((f"peer: SB3 PPO ({FLAGS.peer_vec} vec env)",
-                     in_fresh_process(reference_rates.sb3_ppo, s, n, num_steps, FLAGS.updates,
-                                      _device(), FLAGS.peer_vec), None))
+        rows.append(_row(f"peer: SB3 PPO ({FLAGS.peer_vec} vec env)",
+                         in_fresh_process(reference_rates.sb3_ppo, s, n, num_steps,
+                                          FLAGS.updates, _device(), FLAGS.peer_vec)))
     return rows
 
 
@@ -267,8 +273,8 @@ def main(argv):
     s, n, w = FLAGS.scenario, FLAGS.num_envs, FLAGS.workers
     single = raw_steps_per_second(s, 1, 0, FLAGS.raw_steps // 3)
     vector = raw_steps_per_second(s, n, w, FLAGS.raw_steps)
-    rows = [("raw env, 1 env in process", single, None),
-            (f"raw env, {n} envs / {w} subprocess workers", vector, None)]
+    rows = [_row("raw env, 1 env in process", single),
+            _row(f"raw env, {n} envs / {w} subprocess workers", vector)]
     rows += reference_rows(s, n) + method_rows(s, n, w)
     print_table(s, n, rows, vector)
 

@@ -80,7 +80,7 @@ RULES = {
     "train_policy.obs_size": lambda n, v: integer(n, v, NATURE_CNN_MIN_SIZE),
     "train_policy.reward_scale": real,
     "train_policy.eval_every_updates": _count,
-    "train_policy.eval_workers": _index,
+    "train_policy.eval_workers": _optional_index,
     "train_policy.eval_envs": _count,
     "train_policy.checkpoint_every_updates": _count,
     "train_policy.keep_checkpoints": _count,

@@ -5,11 +5,13 @@ GPU, and its checkpoint loads on a CPU. Skipped where no GPU is visible (CI); on
 
 import csv
 
+import numpy as np
 import pytest
 import torch
 
 from episodic_curiosity import checkpoint, configuration
 from episodic_curiosity.agents import networks, trainer
+from episodic_curiosity.agents.rollout import HostToDevice
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import save_rnet
@@ -48,3 +50,14 @@ def test_ppo_plus_ec_trains_resumes_and_loads_on_cpu(tmp_path, options):
     network = networks.load_actor_critic(state["network"], (84, 84, 3), 3)  # plain keys, on CPU
     assert all(torch.isfinite(p).all() for p in network.parameters())
     assert next(network.parameters()).device.type == "cpu"
+
+
+def test_host_to_device_reuses_its_pinned_buffer_safely():
+    """Back-to-back copies through one pinned buffer: each result is its own batch (the event
+    keeps a refill from overwriting a copy still in flight)."""
+    to_device = HostToDevice("cuda")
+    batches = [np.full((12, 84, 84, 3), i, np.uint8) for i in range(20)]
+    results = [to_device(batch) for batch in batches]
+    assert len(to_device.buffers) == 1
+    for i, result in enumerate(results):
+        assert result.device.type == "cuda" and int(result.float().mean()) == i

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.profiler import record_function
 
-from episodic_curiosity.agents.rollout import Rollout, act, to_device
+from episodic_curiosity.agents.rollout import HostToDevice, Rollout, act
 
 
 class Collector:
@@ -38,6 +38,7 @@ class Collector:
         self.reward_scale, self.bootstrap_time_limits = reward_scale, bootstrap_time_limits
         self.clip_task_reward = clip_task_reward
         self.parts = vec_env.parts(2) if double_buffered else []
+        self.to_device = HostToDevice(device)
         self.obs = None
         self.done = None
 
@@ -100,7 +101,7 @@ class Collector:
     def _act(self, t: int, rows, obs, done) -> np.ndarray:
         """The policy on `obs` (envs `rows`) at step t, recorded in the rollout; the actions."""
         with record_function("policy.act"):
-            rollout, obs = self.rollout, to_device(obs, self.device)  # one copy, shared
+            rollout, obs = self.rollout, self.to_device(obs)  # one copy, shared
             rollout.obs[t, rows] = obs
             rollout.dones[t, rows] = done
             actions, logprobs, values = act(self.network, obs, self.device)

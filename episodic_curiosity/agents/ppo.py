@@ -189,7 +189,7 @@ class PPOLearner:
                 with self._autocast(batch["obs"].device):
                     logits, new_value = self.network(batch["obs"][idx])
                 logits, new_value = logits.float(), new_value.float()
-                dist = Categorical(logits=logits)
+                dist = Categorical(logits=logits, validate_args=False)
                 advantages = batch["advantages"][idx]
                 if c.norm_adv:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)

@@ -5,19 +5,38 @@ import torch
 from torch.distributions import Categorical
 
 
-def to_device(obs, device) -> torch.Tensor:
-    """A batch of observations on `device` in one copy (pinned and asynchronous on CUDA)."""
-    tensor = torch.as_tensor(obs)
-    if torch.device(device).type == "cuda":
-        return tensor.pin_memory().to(device, non_blocking=True)
-    return tensor
+class HostToDevice:
+    """Observations to the device in one asynchronous copy from a reused pinned buffer (on CUDA;
+    elsewhere a no-op). `Tensor.pin_memory()` per step cost ~1 ms of host time on an H100 VM;
+    refilling one buffer costs a memcpy. An event guards the buffer: it is refilled only once
+    the previous copy out of it has finished."""
+
+    def __init__(self, device):
+        self.device = torch.device(device)
+        self.buffers, self.copied = {}, {}
+
+    def __call__(self, obs) -> torch.Tensor:
+        tensor = torch.as_tensor(obs)
+        if self.device.type != "cuda":
+            return tensor
+        key = (tuple(tensor.shape), tensor.dtype)
+        if key not in self.buffers:
+            self.buffers[key] = torch.empty(key[0], dtype=key[1], pin_memory=True)
+            self.copied[key] = torch.cuda.Event()
+        else:
+            self.copied[key].synchronize()
+        buffer = self.buffers[key]
+        buffer.copy_(tensor)
+        on_device = buffer.to(self.device, non_blocking=True)
+        self.copied[key].record()
+        return on_device
 
 
 @torch.no_grad()
 def act(network, obs: np.ndarray, device, greedy: bool = False):
     """Samples actions for a batch of uint8 frames; returns (actions, logprobs, values) tensors."""
     logits, values = network(torch.as_tensor(obs, device=device))
-    dist = Categorical(logits=logits)
+    dist = Categorical(logits=logits, validate_args=False)  # checks would sync the GPU
     actions = logits.argmax(-1) if greedy else dist.sample()
     return actions, dist.log_prob(actions), values
 

@@ -52,6 +52,8 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
     device = resolve_device(device)
     if torch_threads:
         torch.set_num_threads(torch_threads)
+    if device.type == "cuda":  # fixed shapes: cuDNN picks its fastest kernels once
+        torch.backends.cudnn.benchmark = True
     two_stream = bool(intrinsic_reward and intrinsic_reward.separate_stream)
     network = networks.ActorCritic(scenario_spec.obs_shape(obs_size), scenario_spec.num_actions,
                                    value_heads=2 if two_stream else 1).to(device)
@@ -62,6 +64,11 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
                                      device=device) if intrinsic_reward else None)
     return _Run(scenario_spec, config, device, network,
                 ppo.PPOLearner(network, config, two_stream), bonus_module)
+
+
+def _workers(asked: int | None, num_envs: int) -> int:
+    """Env worker processes: as asked (at most one per env), or one per core."""
+    return min((os.cpu_count() or 1) if asked is None else asked, num_envs)
 
 
 def _num_updates(total_steps: int, batch_size: int) -> int:
@@ -78,7 +85,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                  seed: int = 0, device: str = "auto", num_workers: int | None = None,
                  double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0,
                  clip_task_reward: bool = False, bootstrap_time_limits: bool = False,
-                 eval_every_updates: int = 25, eval_envs: int = 12, eval_workers: int = 2,
+                 eval_every_updates: int = 25, eval_envs: int = 12,
+                 eval_workers: int | None = None,
                  eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
                  torch_threads: int = 0, compile_mode: str = "none", intrinsic_reward=None):
@@ -101,8 +109,9 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       eval_every_updates: evaluate on VALIDATION and TEST seeds every this many updates, and at
         step 0 and the end (the original: every 25 collections, 12 envs x 1 episode).
       eval_envs: episodes per evaluation (one per held-out level seed).
-      eval_workers: subprocesses stepping each split's evaluation envs (0: in this process). The
-        training envs' workers idle during evaluation, so these use the same cores.
+      eval_workers: subprocesses stepping each split's evaluation envs (0: in this process; None:
+        one per core, at most one per env). The training envs' workers idle during evaluation,
+        so these use the same cores.
       torch_threads: intra-op threads for torch (0: torch's default).
       compile_mode: torch.compile the policy network ('none', or torch.compile's mode:
         'default', 'reduce-overhead' (CUDA graphs), 'max-autotune'); a GPU option, measured in
@@ -128,9 +137,9 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     indices = range(seed * config.num_envs, (seed + 1) * config.num_envs)
     train_env = envs.VecEnv(
         envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size),
-        min(os.cpu_count() or 1, config.num_envs) if num_workers is None else num_workers)
+        _workers(num_workers, config.num_envs))
     eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
-                                   min(eval_workers, eval_envs))
+                                   _workers(eval_workers, eval_envs))
                 for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
     rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device,
                       run.network.value_heads)
