@@ -198,3 +198,24 @@ def test_a_sigkilled_holder_leaves_no_stale_lock(tmp_path):
         assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
         assert lock.path.exists()
     assert not (tmp_path / ".lock").exists()
+
+
+def test_a_total_that_is_not_a_whole_number_of_updates_is_said_in_the_log(caplog):
+    """20000 asked with batches of 4 x 64 trains 79 updates = 20224 steps: the run says so
+    (log.txt gets absl's lines) instead of silently passing the asked step."""
+    import logging
+    from absl import logging as absl_logging
+    from episodic_curiosity.agents import trainer
+    caplog.set_level(logging.INFO)
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.INFO)  # as the binaries run (absl's default: WARNING)
+    try:
+        assert trainer._num_updates(20_000, SMOKE_BATCH) == 79
+        (record,) = [r for r in caplog.records if "not a multiple" in r.getMessage()]
+        assert "20000" in record.getMessage()
+        assert "20224 steps, 79 whole updates" in record.getMessage()
+        caplog.clear()
+        assert trainer._num_updates(20_224, SMOKE_BATCH) == 79
+        assert not [r for r in caplog.records if "not a multiple" in r.getMessage()]
+    finally:
+        absl_logging.set_verbosity(verbosity)
