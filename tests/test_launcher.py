@@ -219,3 +219,20 @@ def test_a_total_that_is_not_a_whole_number_of_updates_is_said_in_the_log(caplog
         assert not [r for r in caplog.records if "not a multiple" in r.getMessage()]
     finally:
         absl_logging.set_verbosity(verbosity)
+
+
+@pytest.mark.parametrize("binary, args", [
+    ("generate_r_training_data", ["--scenario=doom_basic"]),
+    ("train_r", ["--r_training_data=/nonexistent"])])
+def test_r_network_stages_refuse_an_output_dir_in_use(tmp_path, binary, args):
+    """generate_r_training_data and train_r lock --output_dir as the launcher locks its run
+    directory: a second writer would interleave shards or overwrite the network."""
+    out = tmp_path / "out"
+    with DirectoryLock(out):
+        before = snapshot(out)
+        result = subprocess.run([sys.executable, "-m", f"episodic_curiosity.{binary}", *args,
+                                 f"--output_dir={out}", "--gin_bindings=generate.total_steps = 64",
+                                 "--gin_bindings=train_r.epochs = 1"],
+                                capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert_one_line_error(result, "in use by process", str(os.getpid()))
+        assert snapshot(out) == before
