@@ -110,10 +110,11 @@ def main(argv):
     obs_size = policy.meta["obs_shape"][0] if policy else 84
     workdir = pathlib.Path(FLAGS.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    # Every replayed trajectory is read first: a missing one is refused before any video.
+    recorded = [_actions(workdir / f"trajectory_{e}.json") for e in range(FLAGS.num_episodes)]
     with Progress(FLAGS.num_episodes, f"videos {spec.name}", unit="episodes") as bar:
-        for episode in range(FLAGS.num_episodes):
+        for episode, saved in enumerate(recorded):
             trajectory = workdir / f"trajectory_{episode}.json"
-            saved = _actions(trajectory)
 
             def choose(obs, t):
                 if saved is not None:

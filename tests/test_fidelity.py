@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from episodic_curiosity import configuration
+from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import networks, run_log
 from episodic_curiosity.agents.collector import Collector
 from episodic_curiosity.agents.rollout import Rollout
+from episodic_curiosity.envs import maze_layout, registry
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.workdir import RunDir
 
@@ -89,3 +90,49 @@ def test_reward_train_is_the_mean_of_the_last_100_episodes(tmp_path):
         rows = [float(r["reward_train"]) for r in csv.DictReader(f)]
     assert rows[0] == pytest.approx(np.mean(range(50, 150)))  # the last 100 of 150
     assert rows[1] == pytest.approx((sum(range(51, 150)) + 1000.0) / 100)
+
+
+# What --preset=table1_small may scale (docs/results.md): run length, evaluation, the R-network
+# stages' budget and width, the report card's walks. Never an algorithm's number.
+_TABLE1_SCALING = {"train_policy.total_steps", "train_policy.eval_every_updates",
+                   "train_policy.eval_envs", "generate.total_steps", "train_r.epochs",
+                   "train_r.steps_per_epoch", "RNetwork.width", "write_report.agent_steps",
+                   "write_report.pairs_per_bin"}
+_ALGORITHM = ["PPOConfig.num_envs", "PPOConfig.num_steps", "PPOConfig.update_epochs",
+              "PPOConfig.num_minibatches", "PPOConfig.learning_rate", "PPOConfig.ent_coef",
+              "PPOConfig.clip_coef", "EpisodicCuriosity.memory_capacity",
+              "EpisodicCuriosity.memory_replacement", "EpisodicCuriosity.percentile",
+              "EpisodicCuriosity.novelty_threshold", "EpisodicCuriosity.alpha",
+              "EpisodicCuriosity.beta", "GridOracle.alpha", "RTrainer.learning_rate",
+              "RTrainer.batch_size", "train_policy.reward_scale"]
+
+
+def test_table1_small_scales_the_run_never_the_algorithms():
+    text = (configuration.GIN_DIR / "presets" / "table1_small.gin").read_text()
+    bound = {line.split("=")[0].strip() for line in text.splitlines()
+             if "=" in line and not line.lstrip().startswith("#")}
+    assert bound and bound <= _TABLE1_SCALING, bound - _TABLE1_SCALING
+    paper = {}
+    for method in ("ppo", "ppo_plus_ec", "ppo_plus_grid_oracle"):
+        for scenario in ("noreward_small", "sparse_small"):
+            configuration.parse(local.gin_files(methods.get(method), scenario, None))
+            paper[method, scenario] = {name: configuration.query(name, None) for name in _ALGORITHM}
+            configuration.parse(local.gin_files(methods.get(method), scenario, "table1_small"))
+            scaled = {name: configuration.query(name, None) for name in _ALGORITHM}
+            assert scaled == paper[method, scenario], (method, scenario)
+    configuration.parse()
+    ec = {s: paper["ppo_plus_ec", s]["EpisodicCuriosity.memory_replacement"]
+          for s in ("noreward_small", "sparse_small")}
+    assert ec == {"noreward_small": "fifo", "sparse_small": "random"}  # as noreward / sparse
+    assert paper["ppo", "noreward_small"]["train_policy.reward_scale"] == 0.0
+    # The scaled scenarios: explore_goal_locations_small's maze (the factory defaults), 450 steps.
+    for name in ("noreward_small", "sparse_small"):
+        spec = registry._SCENARIOS[name]
+        assert spec.episode_steps == 450 and spec.oracle_cell == 0.3
+        env = spec.build(envs.level_seed(envs.Split.VALIDATION, 0))
+        try:
+            env.reset()
+            assert env.layout.grid.shape == (11, 11) and len(env.layout.room_letters()) <= 4
+            assert env._task.maze is maze_layout.SMALL
+        finally:
+            env.close()

@@ -62,3 +62,21 @@ def test_noreward_return_is_the_oracle_count_of_a_scripted_walk():
     expected = len({coverage.cell_of(p, 0.3) for p in positions})
     assert total == expected and expected > 1
     env.close()
+
+
+def test_coverage_statistic_counts_the_oracles_cells():
+    """cells_visited is the oracle's measure on every scenario: the distinct 32-unit cells of the
+    positions after each step of a VizDoom episode (a 100-unit cell gives 4 here, not 13)."""
+    env = envs.make_env("doom_basic", envs.Split.TEST, 0)
+    env.reset(seed=1)
+    positions, done = [], False
+    while not done:
+        action = 0 if (len(positions) // 15) % 2 == 0 else 1  # strafe left, then right, ...
+        _, _, terminated, truncated, step_info = env.step(action)
+        positions.append(step_info["agent_xy"])
+        done = terminated or truncated
+    env.close()
+    expected = len({coverage.cell_of(p, registry._SCENARIOS["doom_basic"].oracle_cell)
+                    for p in positions})
+    assert step_info["episode"]["cells_visited"] == expected > len(
+        {coverage.cell_of(p, 100.0) for p in positions})

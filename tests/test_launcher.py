@@ -198,3 +198,41 @@ def test_a_sigkilled_holder_leaves_no_stale_lock(tmp_path):
         assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
         assert lock.path.exists()
     assert not (tmp_path / ".lock").exists()
+
+
+def test_a_total_that_is_not_a_whole_number_of_updates_is_said_in_the_log(caplog):
+    """20000 asked with batches of 4 x 64 trains 79 updates = 20224 steps: the run says so
+    (log.txt gets absl's lines) instead of silently passing the asked step."""
+    import logging
+    from absl import logging as absl_logging
+    from episodic_curiosity.agents import trainer
+    caplog.set_level(logging.INFO)
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.INFO)  # as the binaries run (absl's default: WARNING)
+    try:
+        assert trainer._num_updates(20_000, SMOKE_BATCH) == 79
+        (record,) = [r for r in caplog.records if "not a multiple" in r.getMessage()]
+        assert "20000" in record.getMessage()
+        assert "20224 steps, 79 whole updates" in record.getMessage()
+        caplog.clear()
+        assert trainer._num_updates(20_224, SMOKE_BATCH) == 79
+        assert not [r for r in caplog.records if "not a multiple" in r.getMessage()]
+    finally:
+        absl_logging.set_verbosity(verbosity)
+
+
+@pytest.mark.parametrize("binary, args", [
+    ("generate_r_training_data", ["--scenario=doom_basic"]),
+    ("train_r", ["--r_training_data=/nonexistent"])])
+def test_r_network_stages_refuse_an_output_dir_in_use(tmp_path, binary, args):
+    """generate_r_training_data and train_r lock --output_dir as the launcher locks its run
+    directory: a second writer would interleave shards or overwrite the network."""
+    out = tmp_path / "out"
+    with DirectoryLock(out):
+        before = snapshot(out)
+        result = subprocess.run([sys.executable, "-m", f"episodic_curiosity.{binary}", *args,
+                                 f"--output_dir={out}", "--gin_bindings=generate.total_steps = 64",
+                                 "--gin_bindings=train_r.epochs = 1"],
+                                capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert_one_line_error(result, "in use by process", str(os.getpid()))
+        assert snapshot(out) == before

@@ -98,6 +98,20 @@ def test_figure_and_table_from_a_directory(tmp_path):
     check_table(found)
 
 
+def test_the_legend_fits_inside_the_figure(tmp_path):
+    """Three methods with long labels on two scenarios: the legend was one row wider than the
+    figure, and the saved PNG cut the first and last labels (docs/images/table1_small.png)."""
+    runs = [curves.Curve(method, scenario, run, "train", np.array([100, 200]),
+                         np.array([0.0, 1.0]), "x")
+            for method in ("ppo", "ppo_plus_ec", "ppo_plus_grid_oracle")
+            for scenario in ("noreward_small", "sparse_small") for run in range(3)]
+    figure = figures.reward_figure(runs, ["train"])
+    figures.save(figure, tmp_path / "fig")  # draws it, as the PNG does
+    box = figure.legends[0].get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.width, (box, figure.bbox)
+    assert len(figure.legends[0].get_texts()) == 3
+
+
 def test_smoothing_averages_the_last_rows():
     curve = curves.Curve("ppo", "s", 0, "train", np.arange(1, 6) * 100,
                          np.array([0.0, 1.0, 0.0, 1.0, 1.0]), "x")

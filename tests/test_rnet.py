@@ -19,6 +19,17 @@ def test_shapes_and_resnet18_size():
     assert 11.0e6 < embedding_params < 11.5e6  # ResNet-18 trunk (11.2M) + the 512-d projection
 
 
+def test_other_load_errors_are_cut_at_a_word_never_mid_token():
+    from episodic_curiosity.errors import load_error_summary
+    long = RuntimeError("Error(s) in loading state_dict for RNetwork:\n\t" + " ".join(
+        f"Missing key(s) in state_dict: embedding.net.{i}.weight" for i in range(20)))
+    summary = load_error_summary(long)
+    assert len(summary) <= 204 and summary.endswith(" ...") and "\n" not in summary
+    assert summary[:-4] == " ".join(str(long).split())[:len(summary) - 4]  # a prefix, whole words
+    assert summary[:-4].split()[-1] in str(long).split()  # the last word is not cut
+    assert load_error_summary(RuntimeError("short  one")) == "short one"
+
+
 def test_memory_comparison_equals_the_comparator_on_explicit_pairs():
     torch.manual_seed(0)
     rnet = RNetwork(width=8)

@@ -66,7 +66,7 @@ def test_doom_video_with_the_ec_bonus_then_replayed(trained_run, r_network, tmp_
 def test_maze_video_draws_the_layout(tmp_path):
     policy = random_policy(tmp_path / "ckpt", "sparse")
     result = run_tool(f"--workdir={tmp_path}", f"--policy_path={policy}", "--num_episodes=1",
-                      "--num_steps=40", "--frame_strip=3")
+                      "--num_steps=40", "--frame_strip=3", "--trajectory_mode=do_nothing")
     assert result.returncode == 0, result.stderr[-3000:]
     frames = video.read_frames(tmp_path / "video_0.mp4")
     assert frames.shape == (41, video.HEIGHT, video.VIEW + video.MAP, 3)
@@ -76,6 +76,21 @@ def test_maze_video_draws_the_layout(tmp_path):
     assert frames[-1, :video.VIEW, :video.VIEW].std() > 10
     strip = cv2.imread(str(tmp_path / "video_0_strip.png"))
     assert strip.shape == (video.HEIGHT, 3 * (video.VIEW + video.MAP), 3)
+    assert not list(tmp_path.glob("trajectory_*.json"))  # do_nothing: no actions saved
+
+
+def test_bad_input_is_one_line_before_any_video(tmp_path):
+    result = run_tool(f"--workdir={tmp_path}", "--scenario=doom_dense")
+    assert result.returncode == 2 and "--policy_path is required" in result.stderr, result.stderr
+    # Replaying two episodes with one recorded: refused before the first video, not after it.
+    (tmp_path / "trajectory_0.json").write_text("[0, 0, 0]")
+    result = run_tool(f"--workdir={tmp_path}", "--trajectory_mode=load", "--scenario=doom_dense",
+                      "--num_episodes=2", "--visualization_type=observation")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines() == [
+        f"error: --trajectory_mode=load but {tmp_path / 'trajectory_1.json'} does not exist; "
+        "record it first with --trajectory_mode=save"]
+    assert not list(tmp_path.glob("video_*"))
 
 
 def test_maps_place_the_agent_on_the_level():

@@ -69,11 +69,21 @@ def reward_figure(curves, splits=curves_lib.SPLITS, panel_size=(4.2, 3.0)) -> Fi
             ax.grid(alpha=0.3)
             if not ax.lines:
                 ax.text(0.5, 0.5, "no runs", transform=ax.transAxes, ha="center", color="0.5")
-    figure.legend([handles[m] for m in sorted(handles)],
-                  [_label(curves, m) for m in sorted(handles)], loc="outside lower center",
-                  ncols=min(len(handles), 4), frameon=False, title_fontsize="small",
-                  title="mean over runs, band ±1 std over runs, dashed where not all runs reached")
+    _legend(figure, [handles[m] for m in sorted(handles)],
+            [_label(curves, m) for m in sorted(handles)])
     return figure
+
+
+def _legend(figure, handles, labels):
+    """Under the panels, in as many columns (up to 4) as fit the figure's width: one row of
+    long labels is wider than a two-panel figure, and the saved PNG would cut its ends."""
+    for ncols in range(min(len(handles), 4), 0, -1):
+        legend = figure.legend(handles, labels, loc="outside lower center", ncols=ncols,
+                               frameon=False, title_fontsize="small", title="mean over runs, "
+                               "band ±1 std over runs, dashed where not all runs reached")
+        if ncols == 1 or legend.get_window_extent().width <= 0.98 * figure.bbox.width:
+            return legend
+        legend.remove()
 
 
 def _label(curves, method):

@@ -201,7 +201,7 @@ _MAZES = (
      _LARGE_STEPS, True, "explore_obstructed_goals_large: as sparse, about half the doorways "
      "closed for good (a path to the goal always stays open)"),
     # Table 1 scaled to one machine (gin/presets/table1_small.gin): DMLab's own
-    # explore_goal_locations_small maze (the factory's defaults), episodes of 30 s, not 90 s.
+    # explore_goal_locations_small maze (the factory's defaults), episodes of 30 s, not 120 s.
     ("sparse_small", functools.partial(maze_tasks.GoalTask, maze=maze_layout.SMALL), 450, True,
      "scaled sparse: explore_goal_locations_small's 11x11 maze, 450-step episodes"),
     ("noreward_small", functools.partial(maze_tasks.GoalTask, goal_reward=0.0,
