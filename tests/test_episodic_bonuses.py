@@ -189,6 +189,20 @@ def test_dynamics_training_lowers_its_loss(forward_loss_coef):
         assert losses[-1]["inverse_loss"] < 0.85 * losses[0]["inverse_loss"]
 
 
+def test_dynamics_steps_take_at_most_max_batch_transitions():
+    """max_batch caps each gradient step (its memory: a whole 12 x 256 rollout of 84x84 frames
+    peaks at ~5 GB); the cap once sat in a comment, and every step took all pending frames."""
+    transitions = _transitions(4, 5)
+    model = DynamicsModel(envs.get(SCENARIO).obs_shape(), 7, "cpu", max_batch=6,
+                          steps_per_update=2)
+    seen = []
+    model._step = lambda obs, actions, reached: seen.append(len(obs)) or {"inverse_loss": 0.0}
+    for obs, actions, next_obs, *_ in transitions[1:]:
+        model.observe(obs, actions, next_obs)
+    model.train()
+    assert seen == [6, 6]  # of 20 pending
+
+
 def test_count_methods_refuse_a_scenario_without_discrete_states():
     with pytest.raises(UsageError, match="state_key.*doom_dense"):
         StateCounts(num_envs=1, scenario=envs.get("doom_dense"), device="cpu")

@@ -117,7 +117,8 @@ class DynamicsModel:
         self._pending = []
         losses = []
         for _ in range(self.steps_per_update):
-            idx = np.random.permutation(len(obs))  # the global RNG: checkpointed[:self.max_batch]
+            # A random subset of at most max_batch (the global RNG: checkpointed).
+            idx = np.random.permutation(len(obs))[:self.max_batch]
             losses.append(self._step(*(torch.as_tensor(x[idx], device=self.device)
                                        for x in (obs, actions, reached))))
         return {k: float(np.mean([loss[k] for loss in losses])) for k in losses[0]}
