@@ -207,7 +207,10 @@ def test_a_total_that_is_not_a_whole_number_of_updates_is_said_in_the_log(caplog
     from absl import logging as absl_logging
     from episodic_curiosity.agents import trainer
     caplog.set_level(logging.INFO)
-    verbosity = absl_logging.get_verbosity()
+    # Restored as it was (unset), not as a verbosity: set_verbosity(get_verbosity()) would pin
+    # absl's logger at WARNING and silence later tests' INFO lines (test_progress).
+    absl_logger = absl_logging.get_absl_logger()
+    level = absl_logger.level
     absl_logging.set_verbosity(absl_logging.INFO)  # as the binaries run (absl's default: WARNING)
     try:
         assert trainer._num_updates(20_000, SMOKE_BATCH) == 79
@@ -218,7 +221,7 @@ def test_a_total_that_is_not_a_whole_number_of_updates_is_said_in_the_log(caplog
         assert trainer._num_updates(20_224, SMOKE_BATCH) == 79
         assert not [r for r in caplog.records if "not a multiple" in r.getMessage()]
     finally:
-        absl_logging.set_verbosity(verbosity)
+        absl_logger.setLevel(level)
 
 
 @pytest.mark.parametrize("binary, args", [
