@@ -11,13 +11,17 @@ Rows (milliseconds per call, and env steps/s where a call covers a whole vector 
 and the bf16 bonus's max |difference| from fp32 on that fixed batch.
 """
 
+import functools
 import time
 
 import numpy as np
 import torch
 from absl import app, flags
 
+import reference_rates
+
 from episodic_curiosity.agents import networks, ppo
+from episodic_curiosity.agents.rollout import act
 from episodic_curiosity.rewards.episodic_memory import EpisodicMemory
 from episodic_curiosity.rnet.model import RNetwork
 
@@ -34,17 +38,12 @@ RAW_SHAPE, POLICY_SHAPE, ACTIONS = (120, 160, 3), (84, 84, 3), 9
 def milliseconds(function, device, repeats=20, warmup=5) -> float:
     for _ in range(warmup):  # compilation, cuDNN autotuning, CUDA-graph recording
         function()
-    _sync(device)
+    reference_rates._sync(device)
     start = time.perf_counter()
     for _ in range(repeats):
         function()
-    _sync(device)
+    reference_rates._sync(device)
     return (time.perf_counter() - start) / repeats * 1e3
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def _frames(shape, n, device, seed=0):
@@ -61,12 +60,7 @@ def _network(device, mode):
 
 def act_row(device, n, mode):
     network, obs = _network(device, mode), _frames(POLICY_SHAPE, n, device)
-
-    @torch.no_grad()
-    def step():
-        logits, _ = network(obs)
-        torch.distributions.Categorical(logits=logits).sample()
-    return milliseconds(step, device)
+    return milliseconds(lambda: act(network, obs, device), device)  # the collector's acting
 
 
 def update_row(device, n, mode, precision):
@@ -85,7 +79,8 @@ def update_row(device, n, mode, precision):
 
 
 def rnet_rows(device, n, width, slots):
-    """(embed ms fp32, embed ms bf16, compare ms fp32, compare ms bf16, max |bonus diff|)."""
+    """{(row, precision): ms} for the embedding and the comparison, and the max |similarity
+    difference| of bf16 from fp32."""
     rnet = RNetwork(width=width, input_shape=RAW_SHAPE).to(device)
     frames = _frames(RAW_SHAPE, n, device)
     rnet(frames, frames.flip(0))  # batch-norm statistics of real activations (fresh ones saturate)
@@ -94,11 +89,10 @@ def rnet_rows(device, n, width, slots):
     with torch.no_grad():
         for seed in range(slots):
             memory.add(range(n), rnet.embed(_frames(RAW_SHAPE, n, device, seed + 1))[1])
-    results, similarity = [], {}
+    times, similarity = {}, {}
     for precision in ("fp32", "bf16"):
-        def autocast():
-            return torch.autocast(device.type, dtype=torch.bfloat16,
-                                  enabled=precision == "bf16")
+        autocast = functools.partial(torch.autocast, device.type, dtype=torch.bfloat16,
+                                     enabled=precision == "bf16")
 
         @torch.no_grad()
         def embed():
@@ -113,9 +107,9 @@ def rnet_rows(device, n, width, slots):
                 return memory.similarity(rnet.similarity_to_memory, left).float()
 
         similarity[precision] = compare()
-        results += [milliseconds(embed, device), milliseconds(compare, device)]
-    diff = (similarity["fp32"] - similarity["bf16"]).abs().max().item()
-    return results[0], results[2], results[1], results[3], diff
+        times["embed", precision] = milliseconds(embed, device)
+        times["compare", precision] = milliseconds(compare, device)
+    return times, (similarity["fp32"] - similarity["bf16"]).abs().max().item()
 
 
 def main(argv):
@@ -134,10 +128,10 @@ def main(argv):
             label = f"update {n}x256, compile {mode}, {precision}"
             print(f"{label:<44}{ms:>9.1f}{n * 256 / ms * 1e3:>13.0f}")
     for width in map(int, FLAGS.rnet_widths):
-        embed32, embed16, cmp32, cmp16, diff = rnet_rows(device, n, width, FLAGS.memory_slots)
-        for label, ms in ((f"embed w{width}, fp32", embed32), (f"embed w{width}, bf16", embed16),
-                          (f"compare w{width} x{FLAGS.memory_slots} slots, fp32", cmp32),
-                          (f"compare w{width} x{FLAGS.memory_slots} slots, bf16", cmp16)):
+        times, diff = rnet_rows(device, n, width, FLAGS.memory_slots)
+        for (row, precision), ms in times.items():
+            slots = f" x{FLAGS.memory_slots} slots" if row == "compare" else ""
+            label = f"{row} w{width}{slots}, {precision}"
             print(f"{label:<44}{ms:>9.2f}{n / ms * 1e3:>13.0f}")
         print(f"{'bf16 similarity max |diff| w' + str(width):<44}{diff:>9.5f}")
 

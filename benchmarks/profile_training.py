@@ -37,15 +37,21 @@ flags.DEFINE_bool("python", False, "cProfile the run instead: the Python functio
 FLAGS = flags.FLAGS
 
 
+def _configured(tmp, device) -> RunDir:
+    """Gin parsed as the throughput benchmark does for --method; the run directory to train."""
+    throughput.configure_training(FLAGS.method, FLAGS.scenario, FLAGS.num_envs, FLAGS.workers,
+                                  FLAGS.updates, str(device), tmp, FLAGS.rnet_width,
+                                  FLAGS.bindings)
+    return RunDir(f"{tmp}/run")
+
+
 def python_profile(device):
     import cProfile
     import pstats
     with tempfile.TemporaryDirectory() as tmp:
-        throughput.configure_training(FLAGS.method, FLAGS.scenario, FLAGS.num_envs,
-                                      FLAGS.workers, FLAGS.updates, str(device), tmp,
-                                      FLAGS.rnet_width, FLAGS.bindings)
+        run_dir = _configured(tmp, device)
         profiler = cProfile.Profile()
-        profiler.runcall(trainer.train_policy, RunDir(f"{tmp}/run"))
+        profiler.runcall(trainer.train_policy, run_dir)
     pstats.Stats(profiler).sort_stats("tottime").print_stats(FLAGS.top)
 
 
@@ -54,11 +60,9 @@ def profile(device):
     if device.type == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
     with tempfile.TemporaryDirectory() as tmp:
-        throughput.configure_training(FLAGS.method, FLAGS.scenario, FLAGS.num_envs,
-                                      FLAGS.workers, FLAGS.updates, str(device), tmp,
-                                      FLAGS.rnet_width, FLAGS.bindings)
+        run_dir = _configured(tmp, device)
         with torch.profiler.profile(activities=activities) as prof:
-            trainer.train_policy(RunDir(f"{tmp}/run"))
+            trainer.train_policy(run_dir)
     return prof
 
 

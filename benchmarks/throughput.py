@@ -203,36 +203,27 @@ def method_rows(s, n, w):
     rows = []
     for method in FLAGS.methods:
         widths = FLAGS.rnet_widths if method in ("ppo_plus_ec", "ppo_plus_eco") else [None]
-        for width in widths:
-            value, rss, cuda, policy, bonus = in_fresh_process(
-                training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
-                int(width or 64), _threads())
-            label = method + (f" (R-network width {width})" if width else "")
-            memory = _memory(rss, policy, bonus, cuda)
-            if method == "ppo_plus_eco":
-                _, seconds = in_fresh_process(reference_rates.eco_training_cost, s,
-                                              _device(), int(width))
-                value = 1.0 / (1.0 / value + seconds)
-            suffix = ", R-net training amortised" if method == "ppo_plus_eco" else ""
-            rows.append(_row(f"{label} training{suffix}", value, memory))
-        if method in FLAGS.variant_methods:
-            rows += variant_rows(method, s, n, w)
+        rows += [training_row(method, s, n, w, width) for width in widths]
+        if method in FLAGS.variant_methods:  # double-buffering needs two worker groups
+            rows += [training_row(method, s, n, w, widths[0], variant)
+                     for variant in FLAGS.variants if variant != "double_buffered" or w >= 2]
     return rows
 
 
-def variant_rows(method, s, n, w):
-    rows = []
-    for variant in FLAGS.variants:
-        if variant == "double_buffered" and w < 2:
-            continue  # needs two worker groups
-        value, rss, cuda, policy, bonus = in_fresh_process(
-            training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
-            int(FLAGS.rnet_widths[0]), VARIANTS[variant] + _threads())
-        width = (f" (R-network width {FLAGS.rnet_widths[0]})"
-                 if method in ("ppo_plus_ec", "ppo_plus_eco") else "")
-        rows.append(_row(f"{method}{width} training, {variant}", value,
-                         _memory(rss, policy, bonus, cuda)))
-    return rows
+def training_row(method, s, n, w, width, variant=None):
+    """`method`'s training rate in a fresh process (R-network `width`, a named `variant`)."""
+    value, rss, cuda, policy, bonus = in_fresh_process(
+        training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
+        int(width or 64), (VARIANTS[variant] if variant else []) + _threads())
+    label = method + (f" (R-network width {width})" if width else "") + " training"
+    if variant:
+        label += f", {variant}"
+    elif method == "ppo_plus_eco":
+        _, seconds = in_fresh_process(reference_rates.eco_training_cost, s, _device(),
+                                      int(width))
+        value = 1.0 / (1.0 / value + seconds)
+        label += ", R-net training amortised"
+    return _row(label, value, _memory(rss, policy, bonus, cuda))
 
 
 def _row(name, value, memory=None):

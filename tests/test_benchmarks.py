@@ -22,3 +22,15 @@ def test_eco_training_cost_is_amortised_over_the_retrain_period():
     # 2 envs x 400 steps of 75-step episodes: 10 episodes, 17 pairs each, 95% trained on.
     pairs = 95 * 10 * ((75 - 6) // 4) // 100
     assert math.isclose(per_step, 2 * (pairs // 64) / batches_per_s / (400 * 2), rel_tol=1e-9)
+
+
+def test_gpu_kernel_rows_time_every_precision_on_cpu():
+    """benchmarks/gpu_kernels.py's R-network rows on tiny shapes: a time per (row, precision) and
+    a bf16 difference that is small but not zero (batch-norm statistics are primed)."""
+    import gpu_kernels
+    import torch
+    times, diff = gpu_kernels.rnet_rows(torch.device("cpu"), 2, 8, 3)
+    assert set(times) == {(row, p) for row in ("embed", "compare") for p in ("fp32", "bf16")}
+    assert all(0 < ms < math.inf for ms in times.values())
+    assert 0 < diff < 0.05
+    assert 0 < gpu_kernels.act_row(torch.device("cpu"), 2, "none") < math.inf
