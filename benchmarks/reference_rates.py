@@ -10,8 +10,9 @@ import time
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from episodic_curiosity import envs
+from episodic_curiosity import allocator, envs
 from episodic_curiosity.agents import networks, ppo
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.pairs import pairs_per_pass
@@ -19,7 +20,9 @@ from episodic_curiosity.rnet.training import RTrainer
 
 
 def update_ceiling(scenario, num_envs, num_steps, device, updates=2) -> float:
-    """Env steps/s if collecting cost nothing: PPO's epochs on one random batch of this shape."""
+    """Env steps/s if collecting cost nothing: PPO's epochs on one random batch of this shape,
+    with the allocator setting our training runs with (allocator.py)."""
+    allocator.keep_freed_memory()
     spec = envs.get(scenario)
     config = ppo.PPOConfig(num_envs=num_envs, num_steps=num_steps)
     network = networks.ActorCritic(spec.obs_shape(84), spec.num_actions).to(device)
@@ -41,9 +44,13 @@ def update_ceiling(scenario, num_envs, num_steps, device, updates=2) -> float:
     return updates * size / (time.perf_counter() - start)
 
 
-def sb3_ppo(scenario, num_envs, num_steps, updates, device, vec="dummy") -> float:
+def sb3_ppo(scenario, num_envs, num_steps, updates, device, vec="dummy",
+            keep_freed_memory=False) -> float:
     """Env steps/s of Stable-Baselines3's PPO (its NatureCNN `CnnPolicy`) with our PPO's shape:
-    envs, rollout length, 4 epochs, 4 minibatches; the first update is not timed."""
+    envs, rollout length, 4 epochs, 4 minibatches; the first update is not timed.
+    keep_freed_memory: give it our allocator setting too (False: SB3 as it ships)."""
+    if keep_freed_memory:
+        allocator.keep_freed_memory()
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -98,6 +105,38 @@ def eco_training_cost(scenario, device, width=64, batches=3, history_steps=60000
     pairs = 95 * pairs_per_pass(episodes) // 100
     seconds = epochs * (pairs // trainer.batch_size) * per_batch
     return 1.0 / per_batch, seconds / (retrain_period * num_envs)
+
+
+def gflop_per_vector_step(scenario, num_envs, num_steps, widths, memory_capacity=200) -> dict:
+    """Compute per vector step, counted by torch's FLOP counter: PPO's (acting on `num_envs`
+    frames + its share of the update's epochs) and, per R-network width, EC's embedding of the
+    raw frames and comparison of each with a full memory. PPO / (PPO + EC) is what EC / PPO
+    reaches where compute sets the pace at one FLOP rate (env stepping raises it)."""
+    spec = envs.get(scenario)
+    config = ppo.PPOConfig(num_envs=num_envs, num_steps=num_steps)
+    network = networks.ActorCritic(spec.obs_shape(84), spec.num_actions)
+    frames = torch.randint(0, 255, (num_envs,) + network.obs_shape, dtype=torch.uint8)
+    acting = _gflop(lambda: network(frames))
+    logits, value = network(frames)  # counted: forward + backward of num_envs frames
+    learning = _gflop(lambda: network(frames)) + _gflop(lambda: (logits.sum() + value.sum())
+                                                        .backward())
+    result = {"ppo": acting + learning * config.update_epochs}  # every frame once per epoch
+    raw = torch.randint(0, 255, (num_envs,) + tuple(spec.raw_shape), dtype=torch.uint8)
+    for width in widths:
+        rnet = RNetwork(width=int(width)).eval()
+        with torch.no_grad():
+            left, _ = rnet.embed(raw)
+            memory = torch.zeros(num_envs, memory_capacity, rnet.memory_dim)
+            result[f"ec width {width}"] = {
+                "embed": _gflop(lambda: rnet.embed(raw)),
+                "compare": _gflop(lambda: rnet.similarity_to_memory(left, memory))}
+    return result
+
+
+def _gflop(function) -> float:
+    with FlopCounterMode(display=False) as counter:
+        function()
+    return counter.get_total_flops() / 1e9
 
 
 def _sync(device):

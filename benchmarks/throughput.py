@@ -59,6 +59,7 @@ VARIANTS = {
              "EpisodicCuriosityOnline.precision = 'bf16'"],
     "compile": ["train_policy.compile_mode = 'default'"],
     "cuda_graphs": ["train_policy.compile_mode = 'reduce-overhead'"],
+    "glibc_default_malloc": ["train_policy.keep_freed_memory = False"],
 }
 # Not timed: the warm-up only initialises observation statistics.
 SHORT_WARMUP = ["RND.warmup_steps_per_env = 16", "DynamicsCuriosity.warmup_env_steps = 64"]
@@ -82,6 +83,8 @@ flags.DEFINE_list("variant_methods", ["ppo"], "Methods the --variants rows are t
 flags.DEFINE_enum("peer", "sb3", ["sb3", "none"], "Peer implementation timed in the same run.")
 flags.DEFINE_enum("peer_vec", "dummy", ["dummy", "subproc"],
                   "The peer's vectorised env: in process, or one subprocess per env.")
+flags.DEFINE_bool("peer_keep_freed_memory", False,
+                  "Give the peer our allocator setting (allocator.py) too; off: as it ships.")
 MAZE_TARGET = 300  # steps/s, single process, for the MiniWorld mazes
 FLAGS = flags.FLAGS
 
@@ -241,9 +244,11 @@ def reference_rows(s, n):
     rows = [_row("PPO update alone (ceiling)",
                  in_fresh_process(reference_rates.update_ceiling, s, n, num_steps, _device()))]
     if FLAGS.peer == "sb3":
-        rows.append(_row(f"peer: SB3 PPO ({FLAGS.peer_vec} vec env)",
+        keep = FLAGS.peer_keep_freed_memory
+        rows.append(_row(f"peer: SB3 PPO ({FLAGS.peer_vec} vec env"
+                         + (", our allocator setting)" if keep else ")"),
                          in_fresh_process(reference_rates.sb3_ppo, s, n, num_steps,
-                                          FLAGS.updates, _device(), FLAGS.peer_vec)))
+                                          FLAGS.updates, _device(), FLAGS.peer_vec, keep)))
     return rows
 
 
@@ -268,6 +273,7 @@ def main(argv):
             _row(f"raw env, {n} envs / {w} subprocess workers", vector)]
     rows += reference_rows(s, n) + method_rows(s, n, w)
     print_table(s, n, rows, vector)
+    print_compute(s, n)
 
 
 def print_table(s, n, rows, vector):
@@ -288,6 +294,21 @@ def print_table(s, n, rows, vector):
               f"{ratio(value, ceiling if trained else 0, 10)}"
               f"{ratio(value, ppo if 'training' in name else 0, 8)}"
               f"{ratio(value, peer if name == 'ppo training' else 0, 8)}{memory or ''}")
+
+
+def print_compute(s, n):
+    """The FLOPs behind the rates: what EC / PPO can reach if compute alone set the pace."""
+    ec = [m for m in FLAGS.methods if m in ("ppo_plus_ec", "ppo_plus_eco")]
+    widths = FLAGS.rnet_widths if ec else []
+    flops = reference_rates.gflop_per_vector_step(s, n, 256, widths)
+    print(f"\ncompute per vector step ({n} envs): PPO {flops['ppo']:.2f} GFLOP "
+          "(acting + 4 epochs of the update)")
+    for width in widths:
+        parts = flops[f"ec width {width}"]
+        total = parts["embed"] + parts["compare"]
+        print(f"  EC, R-network width {width}: +{total:.2f} GFLOP (embedding {parts['embed']:.2f}"
+              f", comparison with 200 slots {parts['compare']:.2f}); at one FLOP rate "
+              f"EC / PPO = {flops['ppo'] / (flops['ppo'] + total):.2f}x")
 
 
 if __name__ == "__main__":

@@ -34,3 +34,14 @@ def test_gpu_kernel_rows_time_every_precision_on_cpu():
     assert all(0 < ms < math.inf for ms in times.values())
     assert 0 < diff < 0.05
     assert 0 < gpu_kernels.act_row(torch.device("cpu"), 2, "none") < math.inf
+
+
+def test_gflop_per_vector_step_counts_the_comparison_exactly():
+    """12 envs x 200 slots through the comparator's head (3 dense 512 x 512 layers and the
+    2-way output, BN / ReLU / softmax not counted): 2 FLOPs per multiply-add."""
+    flops = reference_rates.gflop_per_vector_step("doom_basic", 12, 16, ["8", "16"])
+    pairs = 12 * 200
+    assert math.isclose(flops["ec width 8"]["compare"],
+                        pairs * 2 * (3 * 512 * 512 + 512 * 2) / 1e9, rel_tol=1e-6)
+    assert flops["ec width 8"]["embed"] < flops["ec width 16"]["embed"]
+    assert 0 < flops["ppo"] < flops["ec width 16"]["embed"] + flops["ec width 16"]["compare"]

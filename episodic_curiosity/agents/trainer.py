@@ -17,7 +17,7 @@ import torch
 from absl import logging as absl_logging
 from torch.profiler import record_function
 
-from episodic_curiosity import envs
+from episodic_curiosity import allocator, envs
 from episodic_curiosity.agents import evaluation, networks, ppo, run_state
 from episodic_curiosity.agents.collector import Collector
 from episodic_curiosity.agents.rollout import Rollout
@@ -46,8 +46,10 @@ class _Run:
 
 
 def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
-           compile_mode="none") -> _Run:
+           compile_mode="none", keep_freed_memory=True) -> _Run:
     scenario_spec = envs.get(scenario)
+    if keep_freed_memory:
+        allocator.keep_freed_memory()
     config = ppo.PPOConfig()
     device = resolve_device(device)
     if torch_threads:
@@ -89,7 +91,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                  eval_workers: int | None = None,
                  eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
-                 torch_threads: int = 0, compile_mode: str = "none", intrinsic_reward=None):
+                 torch_threads: int = 0, compile_mode: str = "none",
+                 keep_freed_memory: bool = True, intrinsic_reward=None):
     """Trains PPO on `scenario` for `total_steps` agent steps (summed over envs).
 
     Args:
@@ -116,11 +119,14 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       compile_mode: torch.compile the policy network ('none', or torch.compile's mode:
         'default', 'reduce-overhead' (CUDA graphs), 'max-autotune'); a GPU option, measured in
         benchmarks/gpu_kernels.py. The first calls pay the compilation (~15 s per shape on CPU).
+      keep_freed_memory: glibc keeps freed large blocks for reuse (allocator.py): the PPO update
+        22% faster on the 2-core CPU, numerics untouched; process-wide once set.
       intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
         the scaled task reward, or, for a `separate_stream` one (@RND), learned as a second reward
         stream with its own value head (ppo.PPOConfig's two-stream fields). None: task reward.
     """
-    run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward, compile_mode)
+    run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward, compile_mode,
+                 keep_freed_memory)
     run_dir.create()
     step, update = run_state.restore(run_dir.checkpoints, scenario, run.network, run.learner,
                                      run.bonus_module, seed)

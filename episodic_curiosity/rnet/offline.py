@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from absl import logging
 
-from episodic_curiosity import checkpoint
+from episodic_curiosity import allocator, checkpoint
 from episodic_curiosity.csv_log import ResumableCsv
 from episodic_curiosity.errors import UsageError, load_error_summary
 from episodic_curiosity.progress import Progress
@@ -71,6 +71,7 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
     """
     if keep not in KEEP:
         raise UsageError(f"train_r.keep must be one of {KEEP}, got {keep!r}")
+    allocator.keep_freed_memory()  # each batch's activations reuse the last one's pages
     out_dir = pathlib.Path(out_dir)
     train_frames = data.Frames(pathlib.Path(data_dir) / "train")
     valid_frames = data.Frames(pathlib.Path(data_dir) / "valid")
