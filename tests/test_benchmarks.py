@@ -13,6 +13,8 @@ import reference_rates  # noqa: E402
 def test_update_ceiling_and_the_sb3_peer_give_rates():
     assert 0 < reference_rates.update_ceiling("doom_basic", 2, 16, "cpu", updates=1) < math.inf
     assert 0 < reference_rates.sb3_ppo("doom_basic", 2, 16, 1, "cpu") < math.inf
+    assert 0 < reference_rates.sb3_ppo("doom_basic", 2, 16, 1, "cpu",
+                                       keep_freed_memory=True) < math.inf
 
 
 def test_eco_training_cost_is_amortised_over_the_retrain_period():
