@@ -1,7 +1,9 @@
 """CSV writers that survive kills and resumes: rows past the resume step are dropped, not repeated.
 
 Rows are written and flushed one at a time; a resumed run first cuts every row whose step is later
-than the checkpoint it resumes from, so the file never holds a step twice or skips one.
+than the checkpoint it resumes from, so the file never holds a step twice or skips one. A file
+written by an older version with fewer columns is widened (its rows keep their values, the new
+columns stay blank there), so upgrading the package does not strand a run that is half done.
 """
 
 import csv
@@ -16,8 +18,9 @@ class ResumableCsv:
     def __init__(self, path, columns, resume_step: int = 0):
         """Opens `path` for appending after cutting rows with step > resume_step.
 
-        The first column is the integer resume key (step, or epoch); a file with a different header
-        is an incompatible run.
+        The first column is the integer resume key (step, or epoch); a file whose header is not a
+        subset of `columns` with the same key is an incompatible run. (Whether the configuration
+        matches is the checkpoint's check, run_state.restore, which runs first.)
         """
         self.path, self.columns = pathlib.Path(path), list(columns)
         kept = self._rows_up_to(resume_step)
@@ -37,11 +40,14 @@ class ResumableCsv:
             rows = list(csv.reader(f))
         if not rows:
             return []
-        if rows[0] != self.columns:
-            raise UsageError(f"{self.path} has columns {rows[0]}, this run writes {self.columns}; "
+        header = rows[0]
+        if header[:1] != self.columns[:1] or not set(header) <= set(self.columns):
+            raise UsageError(f"{self.path} has columns {header}, this run writes {self.columns}; "
                              "use a new --workdir for a different configuration")
         # A row cut short by a kill fails to parse or has the wrong width: drop it.
-        return [r for r in rows[1:] if len(r) == len(self.columns) and _step(r) <= resume_step]
+        kept = [dict(zip(header, r)) for r in rows[1:]
+                if len(r) == len(header) and _step(r) <= resume_step]
+        return [[row.get(c, "") for c in self.columns] for row in kept]
 
     def write(self, step: int, **values):
         """Appends one row; `step` fills the first column."""

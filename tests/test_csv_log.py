@@ -53,3 +53,17 @@ def test_different_columns_are_refused(tmp_path):
     ResumableCsv(path, ["step", "a"]).close()
     with pytest.raises(UsageError, match="columns"):
         ResumableCsv(path, ["step", "b"])
+    with pytest.raises(UsageError, match="columns"):  # a column dropped would lose its values
+        ResumableCsv(path, ["step"])
+
+
+def test_file_of_an_older_version_is_widened_on_resume(tmp_path):
+    # A newer version logs one more column: the run resumes, old rows keep every value.
+    path = tmp_path / "progress.csv"
+    path.write_text("step,loss,timestamp_s\n10,1.0,5.0\n20,0.5,6.0\n30,0.2,7.0\n")
+    log = ResumableCsv(path, ["step", "loss", "rooms_visited", "timestamp_s"], resume_step=20)
+    log.write(30, loss="0.3", rooms_visited="2", timestamp_s="8.0")
+    log.close()
+    assert read(path) == [["step", "loss", "rooms_visited", "timestamp_s"],
+                          ["10", "1.0", "", "5.0"], ["20", "0.5", "", "6.0"],
+                          ["30", "0.3", "2", "8.0"]]

@@ -133,6 +133,13 @@ def test_checkpoint_of_another_scenario_is_refused(tmp_path):
                                        "num_actions": 3}, "doom_basic", "new --workdir")
 
 
+def test_checkpoint_of_another_method_is_refused(tmp_path):
+    # An EC run's checkpoint resumed as plain PPO: same network, another intrinsic reward.
+    _refused_checkpoint(tmp_path, {}, {"scenario": "doom_dense", "obs_shape": [84, 84, 3],
+                                       "num_actions": 5, "intrinsic_reward": "EpisodicCuriosity"},
+                        "EpisodicCuriosity", "--method")
+
+
 def test_checkpoint_with_wrong_weights_is_refused(tmp_path):
     _refused_checkpoint(tmp_path, {"policy.weight": torch.zeros(2, 2)},
                         {"scenario": "doom_dense", "obs_shape": [84, 84, 3], "num_actions": 5},

@@ -9,9 +9,10 @@ from episodic_curiosity import checkpoint
 from episodic_curiosity.errors import UsageError
 
 
-def _meta(scenario_name, network) -> dict:
+def _meta(scenario_name, network, bonus_module) -> dict:
     return {"scenario": scenario_name, "obs_shape": list(network.obs_shape),
-            "num_actions": network.num_actions}
+            "num_actions": network.num_actions,
+            "intrinsic_reward": type(bonus_module).__name__ if bonus_module else None}
 
 
 def restore(directory, scenario_name, network, learner, bonus_module, seed) -> tuple[int, int]:
@@ -24,21 +25,22 @@ def restore(directory, scenario_name, network, learner, bonus_module, seed) -> t
         torch.manual_seed(seed)
         np.random.seed(seed)
         return 0, 0
-    mine = _meta(scenario_name, network)
+    mine = _meta(scenario_name, network, bonus_module)
     saved = state.get("meta", {})
-    if {k: saved.get(k) for k in mine} != mine:
+    # Keys an older version did not write are not checked (its checkpoints stay resumable).
+    if any(saved[k] != mine[k] for k in mine if k in saved):
         raise UsageError(f"checkpoint in {directory} was written for {saved}, this run is {mine}; "
-                         "use a new --workdir (or the matching --scenario)")
+                         "use a new --workdir (or the matching --method and --scenario)")
     try:
         network.load_state_dict(state["network"])
         learner.optimizer.load_state_dict(state["optimizer"])
         if learner.int_normalizer is not None:
             learner.int_normalizer.load_state_dict(state["int_normalizer"])
+        if bonus_module is not None:
+            bonus_module.load_state_dict(state.get("intrinsic_reward", {}))
     except (RuntimeError, ValueError, KeyError) as e:
-        raise UsageError(f"checkpoint in {directory} does not fit this network "
+        raise UsageError(f"checkpoint in {directory} does not fit this run "
                          f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
-    if bonus_module is not None:
-        bonus_module.load_state_dict(state.get("intrinsic_reward", {}))
     checkpoint.restore_rng_state(state["rng"])
     return state["step"], state["update"]
 
@@ -50,4 +52,4 @@ def save(directory, step, update, scenario_name, network, learner, bonus_module,
         "intrinsic_reward": bonus_module.state_dict() if bonus_module else {},
         "int_normalizer": (learner.int_normalizer.state_dict()
                            if learner.int_normalizer is not None else None),
-        "meta": _meta(scenario_name, network)}, keep=keep)
+        "meta": _meta(scenario_name, network, bonus_module)}, keep=keep)
