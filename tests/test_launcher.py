@@ -146,6 +146,16 @@ def test_checkpoint_with_wrong_weights_is_refused(tmp_path):
                         "does not fit")
 
 
+def test_progress_csv_of_a_newer_version_is_refused_and_nothing_is_touched(tmp_path):
+    # Columns this version does not write (an older package on a newer run): values would be lost.
+    run = _prepared_run(tmp_path)
+    (run / "progress.csv").write_text("step,update,column_from_the_future\n256,1,3\n")
+    before = snapshot(tmp_path)
+    assert_one_line_error(run_launcher(*SMOKE, f"--workdir={tmp_path}"), "progress.csv",
+                          "column_from_the_future")
+    assert snapshot(tmp_path) == before
+
+
 def test_numeric_error_on_an_existing_run_touches_nothing(tmp_path):
     _prepared_run(tmp_path)
     before = snapshot(tmp_path)

@@ -36,14 +36,16 @@ class RunLogger:
 
     def __init__(self, run_dir: RunDir, step: int, bonus_stat_names=(), total_steps=None,
                  description="train", config_text=""):
+        # progress.csv first: its columns are the ones that can refuse a run directory, and a
+        # refused one must be left as it was.
+        self.bonus_columns = [f"intrinsic_{n}" for n in bonus_stat_names]
+        self.progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + self.bonus_columns,
+                                     step)
         self._file_handler = logging.FileHandler(run_dir.log_txt)
         self._file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         absl_logging.get_absl_logger().addHandler(self._file_handler)
         self.rewards = {s: RewardCsv(run_dir.reward_csv(s), s, step)
                         for s in ("train", "valid", "test")}
-        self.bonus_columns = [f"intrinsic_{n}" for n in bonus_stat_names]
-        self.progress = ResumableCsv(run_dir.progress_csv, PROGRESS_COLUMNS + self.bonus_columns,
-                                     step)
         # A fresh run (step -1) purges everything a killed earlier attempt logged, from step 0.
         self.board = SummaryWriter(run_dir.tensorboard, purge_step=max(step, 0))
         self.recent = collections.deque(maxlen=TRAIN_REWARD_WINDOW)

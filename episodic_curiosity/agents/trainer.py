@@ -130,13 +130,14 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     run_dir.create()
     step, update = run_state.restore(run_dir.checkpoints, scenario, run.network, run.learner,
                                      run.bonus_module, seed)
-    # Everything is validated: from here on the run directory is written.
-    atomic_write_text(run_dir.gin_config, gin.config_str())
     # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
+    # The logger checks progress.csv's columns before it writes anything.
     log = RunLogger(run_dir, step if update else -1,
                     run.bonus_module.stat_names if run.bonus_module else (),
                     total_steps=total_steps, description=f"train {scenario}",
                     config_text=gin.config_str())
+    # Everything is validated: from here on the run directory is written.
+    atomic_write_text(run_dir.gin_config, gin.config_str())
     absl_logging.info("%s %s at step %d of %d in %s on %s", "resuming" if step else "starting",
                       scenario, step, total_steps, run_dir.path, run.device)
     config = run.config
