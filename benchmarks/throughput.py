@@ -57,6 +57,8 @@ VARIANTS = {
     "double_buffered": ["train_policy.double_buffered = True"],
     "bf16": ["PPOConfig.precision = 'bf16'", "EpisodicCuriosity.precision = 'bf16'",
              "EpisodicCuriosityOnline.precision = 'bf16'"],
+    "bf16_rnet": ["EpisodicCuriosity.precision = 'bf16'",
+                  "EpisodicCuriosityOnline.precision = 'bf16'"],
     "compile": ["train_policy.compile_mode = 'default'"],
     "cuda_graphs": ["train_policy.compile_mode = 'reduce-overhead'"],
     "glibc_default_malloc": ["train_policy.keep_freed_memory = False"],
@@ -207,10 +209,18 @@ def method_rows(s, n, w):
     for method in FLAGS.methods:
         widths = FLAGS.rnet_widths if method in ("ppo_plus_ec", "ppo_plus_eco") else [None]
         rows += [training_row(method, s, n, w, width) for width in widths]
-        if method in FLAGS.variant_methods:  # double-buffering needs two worker groups
-            rows += [training_row(method, s, n, w, widths[0], variant)
-                     for variant in FLAGS.variants if variant != "double_buffered" or w >= 2]
+        if method in FLAGS.variant_methods:
+            rows += [training_row(method, s, n, w, width, variant)
+                     for variant in FLAGS.variants if _applies(variant, method, w)
+                     for width in widths]
     return rows
+
+
+def _applies(variant, method, workers):
+    """Double-buffering needs two worker groups; bf16_rnet needs an R-network."""
+    if variant == "double_buffered":
+        return workers >= 2
+    return variant != "bf16_rnet" or method in ("ppo_plus_ec", "ppo_plus_eco")
 
 
 def training_row(method, s, n, w, width, variant=None):
