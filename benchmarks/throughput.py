@@ -59,6 +59,8 @@ VARIANTS = {
              "EpisodicCuriosityOnline.precision = 'bf16'"],
     "bf16_rnet": ["EpisodicCuriosity.precision = 'bf16'",
                   "EpisodicCuriosityOnline.precision = 'bf16'"],
+    "compiled_scan": ["EpisodicCuriosity.compile_scan = True",
+                      "EpisodicCuriosityOnline.compile_scan = True"],
     "compile": ["train_policy.compile_mode = 'default'"],
     "cuda_graphs": ["train_policy.compile_mode = 'reduce-overhead'"],
     "glibc_default_malloc": ["train_policy.keep_freed_memory = False"],
@@ -78,9 +80,11 @@ flags.DEFINE_integer("torch_threads", 0, "train_policy.torch_threads (0: the gin
 flags.DEFINE_bool("all_scenarios", False, "Only measure raw steps/s of every scenario.")
 flags.DEFINE_list("variants", ["double_buffered"],
                   f"Extra rows: the variant methods' training with a named option, one of "
-                  f"{', '.join(VARIANTS)} (VARIANTS).")
-flags.register_validator("variants", lambda names: set(names) <= set(VARIANTS),
-                         f"each variant must be one of {', '.join(VARIANTS)}")
+                  f"{', '.join(VARIANTS)} (VARIANTS), or several joined by '+' "
+                  "(bf16_rnet+compiled_scan).")
+flags.register_validator(
+    "variants", lambda names: all(set(n.split("+")) <= set(VARIANTS) for n in names),
+    f"each variant must be one of {', '.join(VARIANTS)}, or several joined by '+'")
 flags.DEFINE_list("variant_methods", ["ppo"], "Methods the --variants rows are timed for.")
 flags.DEFINE_enum("peer", "sb3", ["sb3", "none"], "Peer implementation timed in the same run.")
 flags.DEFINE_enum("peer_vec", "dummy", ["dummy", "subproc"],
@@ -217,17 +221,19 @@ def method_rows(s, n, w):
 
 
 def _applies(variant, method, workers):
-    """Double-buffering needs two worker groups; bf16_rnet needs an R-network."""
-    if variant == "double_buffered":
-        return workers >= 2
-    return variant != "bf16_rnet" or method in ("ppo_plus_ec", "ppo_plus_eco")
+    """Double-buffering needs two worker groups; the R-network options need an R-network."""
+    parts = variant.split("+")
+    if "double_buffered" in parts and workers < 2:
+        return False
+    rnet_only = {"bf16_rnet", "compiled_scan"} & set(parts)
+    return not rnet_only or method in ("ppo_plus_ec", "ppo_plus_eco")
 
 
 def training_row(method, s, n, w, width, variant=None):
     """`method`'s training rate in a fresh process (R-network `width`, a named `variant`)."""
     value, rss, cuda, policy, bonus = in_fresh_process(
         training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
-        int(width or 64), (VARIANTS[variant] if variant else []) + _threads())
+        int(width or 64), _bindings(variant) + _threads())
     label = method + (f" (R-network width {width})" if width else "") + " training"
     if variant:
         label += f", {variant}"
@@ -237,6 +243,11 @@ def training_row(method, s, n, w, width, variant=None):
         value = 1.0 / (1.0 / value + seconds)
         label += ", R-net training amortised"
     return _row(label, value, _memory(rss, policy, bonus, cuda))
+
+
+def _bindings(variant):
+    """The gin bindings of a variant ('a+b' combines named options)."""
+    return [b for part in (variant.split("+") if variant else []) for b in VARIANTS[part]]
 
 
 def _row(name, value, memory=None):
