@@ -278,6 +278,16 @@ def _threads():
     return [f"train_policy.torch_threads = {FLAGS.torch_threads}"] if FLAGS.torch_threads else []
 
 
+def _cpu_bf16():
+    """Whether this CPU has bf16 instructions: the bf16 variants only pay where it has."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return "unknown"
+    return "yes" if "avx512_bf16" in flags or "amx_bf16" in flags else "no"
+
+
 def _device():
     return str(trainer.resolve_device(FLAGS.device))
 
@@ -302,8 +312,9 @@ def print_table(s, n, rows, vector):
     ppo, ceiling = rates.get("ppo training"), rates["PPO update alone (ceiling)"]
     peer = next((v for k, v in rates.items() if k.startswith("peer:")), None)
     print(f"\nscenario {s}: {n} envs, each method's rollout length and epochs; env steps/s; "
-          f"device {_device()}")
-    print(f"{'measurement':<56}{'steps/s':>9}{'/ raw env':>10}{'/ ceiling':>10}{'/ PPO':>8}"
+          f"device {_device()}"
+          + (f" (bf16 units: {_cpu_bf16()})" if _device() == "cpu" else ""))
+    print(f"{'measurement':<66}{'steps/s':>9}{'/ raw env':>10}{'/ ceiling':>10}{'/ PPO':>8}"
           f"{'/ peer':>8}{'peak MB':>10}{'policy MB':>11}{'bonus MB':>10}")
 
     def ratio(value, base, width):
@@ -311,7 +322,7 @@ def print_table(s, n, rows, vector):
 
     for name, value, memory in rows:
         trained = "training" in name or name.startswith("peer:")
-        print(f"{name:<56}{value:>9.0f}{ratio(value, vector, 10)}"
+        print(f"{name:<66}{value:>9.0f}{ratio(value, vector, 10)}"
               f"{ratio(value, ceiling if trained else 0, 10)}"
               f"{ratio(value, ppo if 'training' in name else 0, 8)}"
               f"{ratio(value, peer if name == 'ppo training' else 0, 8)}{memory or ''}")

@@ -47,3 +47,21 @@ def test_gflop_per_vector_step_counts_the_comparison_exactly():
                         pairs * 2 * (3 * 512 * 512 + 512 * 2) / 1e9, rel_tol=1e-6)
     assert flops["ec width 8"]["embed"] < flops["ec width 16"]["embed"]
     assert 0 < flops["ppo"] < flops["ec width 16"]["embed"] + flops["ec width 16"]["compare"]
+
+
+def test_every_variant_binds_real_options():
+    """Each named option of throughput.py's --variants parses as gin bindings of this package,
+    alone and joined with '+' (a typo would time the plain method under the variant's name)."""
+    import gin
+    import throughput
+    from episodic_curiosity import configuration  # noqa: F401  (registers the configurables)
+    for name in list(throughput.VARIANTS) + ["bf16_rnet+compiled_scan"]:
+        bindings = throughput._bindings(name)
+        assert bindings and len(bindings) == sum(len(throughput.VARIANTS[p])
+                                                 for p in name.split("+"))
+        gin.clear_config()
+        gin.parse_config(bindings)
+    gin.clear_config()
+    assert throughput._applies("bf16_rnet+compiled_scan", "ppo_plus_ec", 2)
+    assert not throughput._applies("bf16_rnet", "ppo", 2)
+    assert not throughput._applies("double_buffered+bf16", "ppo", 1)

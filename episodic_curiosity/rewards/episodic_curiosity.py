@@ -51,11 +51,13 @@ class EpisodicCuriosity(IntrinsicReward):
     memory_replacement: 'random' (the paper's) or 'fifo' (the original's noreward scenarios).
     view: 'raw' (the paper's) or 'policy' (the policy's 84x84 frame).
     precision: 'fp32' (the paper's) or 'bf16': the R-network's embedding and comparator under
-      bf16 autocast, for GPUs with bf16 units (a CPU without them runs it ~11x slower); memory
-      vectors stay fp32. Measured on a fixed batch (tests/test_episodic_curiosity.py): max |bonus
-      change| 2.5e-4..5.4e-4 (width 8, CPU), 1.1e-3 (ResNet-18, H100): similarity within 0.04.
-      Not faster at the paper's 12 frames per step on an H100 (benchmarks/gpu_kernels.py:
-      embedding 3.1 ms bf16 vs 1.7 ms fp32), so fp32 stays the default there too.
+      bf16 autocast, for hardware with bf16 units (GPUs; CPUs with AVX512-BF16 or AMX, see
+      /proc/cpuinfo); memory vectors stay fp32. Measured on a fixed batch
+      (tests/test_episodic_curiosity.py): max |bonus change| 2.5e-4 (width 8), 9.4e-4 (ResNet-18)
+      on CPU, 1.1e-3 (ResNet-18, H100): similarity within 0.04. On this project's AVX512-BF16
+      CPU, PPO+EC trains 1.2-1.4x (width 16), 1.6-1.8x (ResNet-18) faster; a CPU without bf16 units
+      emulates it (~11x slower, an earlier machine). Not faster at the paper's 12 frames per
+      step on an H100 (benchmarks/gpu_kernels.py: embedding 3.1 ms bf16 vs 1.7 ms fp32).
     compile_scan: torch.compile the comparison of each frame with the memory (dynamic in the
       number of filled slots; the first call compiles, seconds on a CPU, which needs a C++
       compiler). Same numbers up to float rounding (1e-7 measured); on this project's 2-core CPU
@@ -77,9 +79,7 @@ class EpisodicCuriosity(IntrinsicReward):
         self.view, self.precision = view, precision
         self.rnet = rnet if rnet is not None else load_rnet(r_network_path, device)
         self.rnet.eval()
-        self._scan = self.rnet.similarity_to_memory
-        if compile_scan:
-            self._scan = torch.compile(self._scan, dynamic=True)
+        self.compile_scan, self._compiled = compile_scan, (None, None)
         if view == "raw":
             self._check_shape(scenario.raw_shape)
         self.alpha, self.beta = alpha, beta
@@ -111,9 +111,18 @@ class EpisodicCuriosity(IntrinsicReward):
             left, right = self.rnet.embed(torch.as_tensor(frames, device=self.device))
         return left.float(), right.float()
 
+    def _scan(self):
+        """The current R-network's memory scan, compiled once per network when asked."""
+        if not self.compile_scan:
+            return self.rnet.similarity_to_memory
+        if self._compiled[0] is not self.rnet:
+            self._compiled = (self.rnet, torch.compile(self.rnet.similarity_to_memory,
+                                                       dynamic=True))
+        return self._compiled[1]
+
     def _similarity(self, left):
         with self._autocast():
-            return self.memory.similarity(self._scan, left,
+            return self.memory.similarity(self._scan(), left,
                                           self.percentile).float().cpu().numpy()
 
     def begin(self, obs, infos):
