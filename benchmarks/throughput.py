@@ -44,6 +44,7 @@ import numpy as np
 from absl import app, flags
 
 import reference_rates
+from variants import VARIANTS, applies, bindings
 
 from episodic_curiosity import checkpoint, configuration, envs
 from episodic_curiosity.agents import trainer
@@ -52,19 +53,6 @@ from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import save_rnet
 from episodic_curiosity.workdir import RunDir
 
-# Named options a row can add (rows "<method> training, <variant>").
-VARIANTS = {
-    "double_buffered": ["train_policy.double_buffered = True"],
-    "bf16": ["PPOConfig.precision = 'bf16'", "EpisodicCuriosity.precision = 'bf16'",
-             "EpisodicCuriosityOnline.precision = 'bf16'"],
-    "bf16_rnet": ["EpisodicCuriosity.precision = 'bf16'",
-                  "EpisodicCuriosityOnline.precision = 'bf16'"],
-    "compiled_scan": ["EpisodicCuriosity.compile_scan = True",
-                      "EpisodicCuriosityOnline.compile_scan = True"],
-    "compile": ["train_policy.compile_mode = 'default'"],
-    "cuda_graphs": ["train_policy.compile_mode = 'reduce-overhead'"],
-    "glibc_default_malloc": ["train_policy.keep_freed_memory = False"],
-}
 # Not timed: the warm-up only initialises observation statistics.
 SHORT_WARMUP = ["RND.warmup_steps_per_env = 16", "DynamicsCuriosity.warmup_env_steps = 64"]
 
@@ -215,25 +203,16 @@ def method_rows(s, n, w):
         rows += [training_row(method, s, n, w, width) for width in widths]
         if method in FLAGS.variant_methods:
             rows += [training_row(method, s, n, w, width, variant)
-                     for variant in FLAGS.variants if _applies(variant, method, w)
+                     for variant in FLAGS.variants if applies(variant, method, w)
                      for width in widths]
     return rows
-
-
-def _applies(variant, method, workers):
-    """Double-buffering needs two worker groups; the R-network options need an R-network."""
-    parts = variant.split("+")
-    if "double_buffered" in parts and workers < 2:
-        return False
-    rnet_only = {"bf16_rnet", "compiled_scan"} & set(parts)
-    return not rnet_only or method in ("ppo_plus_ec", "ppo_plus_eco")
 
 
 def training_row(method, s, n, w, width, variant=None):
     """`method`'s training rate in a fresh process (R-network `width`, a named `variant`)."""
     value, rss, cuda, policy, bonus = in_fresh_process(
         training_steps_per_second, method, s, n, w, FLAGS.updates, FLAGS.device,
-        int(width or 64), _bindings(variant) + _threads())
+        int(width or 64), bindings(variant) + _threads())
     label = method + (f" (R-network width {width})" if width else "") + " training"
     if variant:
         label += f", {variant}"
@@ -243,11 +222,6 @@ def training_row(method, s, n, w, width, variant=None):
         value = 1.0 / (1.0 / value + seconds)
         label += ", R-net training amortised"
     return _row(label, value, _memory(rss, policy, bonus, cuda))
-
-
-def _bindings(variant):
-    """The gin bindings of a variant ('a+b' combines named options)."""
-    return [b for part in (variant.split("+") if variant else []) for b in VARIANTS[part]]
 
 
 def _row(name, value, memory=None):

@@ -53,15 +53,14 @@ def test_every_variant_binds_real_options():
     """Each named option of throughput.py's --variants parses as gin bindings of this package,
     alone and joined with '+' (a typo would time the plain method under the variant's name)."""
     import gin
-    import throughput
-    from episodic_curiosity import configuration  # noqa: F401  (registers the configurables)
-    for name in list(throughput.VARIANTS) + ["bf16_rnet+compiled_scan"]:
-        bindings = throughput._bindings(name)
-        assert bindings and len(bindings) == sum(len(throughput.VARIANTS[p])
+    import variants
+    from episodic_curiosity import configuration
+    for name in list(variants.VARIANTS) + ["bf16_rnet+compiled_scan"]:
+        bindings = variants.bindings(name)
+        assert bindings and len(bindings) == sum(len(variants.VARIANTS[p])
                                                  for p in name.split("+"))
-        gin.clear_config()
-        gin.parse_config(bindings)
+        configuration.parse(bindings=bindings)  # a UsageError for an unknown name
     gin.clear_config()
-    assert throughput._applies("bf16_rnet+compiled_scan", "ppo_plus_ec", 2)
-    assert not throughput._applies("bf16_rnet", "ppo", 2)
-    assert not throughput._applies("double_buffered+bf16", "ppo", 1)
+    assert variants.applies("bf16_rnet+compiled_scan", "ppo_plus_ec", 2)
+    assert not variants.applies("bf16_rnet", "ppo", 2)
+    assert not variants.applies("double_buffered+bf16", "ppo", 1)
