@@ -44,7 +44,7 @@ import numpy as np
 from absl import app, flags
 
 import reference_rates
-from variants import VARIANTS, applies, bindings
+from variants import RNET_METHODS, VARIANTS, applies, bindings
 
 from episodic_curiosity import checkpoint, configuration, envs
 from episodic_curiosity.agents import trainer
@@ -199,7 +199,7 @@ def scenario_table(total_steps):
 def method_rows(s, n, w):
     rows = []
     for method in FLAGS.methods:
-        widths = FLAGS.rnet_widths if method in ("ppo_plus_ec", "ppo_plus_eco") else [None]
+        widths = FLAGS.rnet_widths if method in RNET_METHODS else [None]
         rows += [training_row(method, s, n, w, width) for width in widths]
         if method in FLAGS.variant_methods:
             rows += [training_row(method, s, n, w, width, variant)
@@ -304,7 +304,7 @@ def print_table(s, n, rows, vector):
 
 def print_compute(s, n):
     """The FLOPs behind the rates: what EC / PPO can reach if compute alone set the pace."""
-    ec = [m for m in FLAGS.methods if m in ("ppo_plus_ec", "ppo_plus_eco")]
+    ec = [m for m in FLAGS.methods if m in RNET_METHODS]
     widths = FLAGS.rnet_widths if ec else []
     flops = reference_rates.gflop_per_vector_step(s, n, 256, widths)
     print(f"\ncompute per vector step ({n} envs): PPO {flops['ppo']:.2f} GFLOP "

@@ -1,6 +1,9 @@
 """The named options throughput.py can time a method with (its --variants), apart from its
 flags so that they can be checked on their own."""
 
+# The methods with an R-network (rows at every --rnet_widths; the R-network options apply).
+RNET_METHODS = ("ppo_plus_ec", "ppo_plus_eco")
+
 # Named options a row can add (rows "<method> training, <variant>").
 VARIANTS = {
     "double_buffered": ["train_policy.double_buffered = True"],
@@ -22,7 +25,7 @@ def applies(variant, method, workers):
     if "double_buffered" in parts and workers < 2:
         return False
     rnet_only = {"bf16_rnet", "compiled_scan"} & set(parts)
-    return not rnet_only or method in ("ppo_plus_ec", "ppo_plus_eco")
+    return not rnet_only or method in RNET_METHODS
 
 
 def bindings(variant):

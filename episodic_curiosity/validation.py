@@ -88,6 +88,8 @@ RULES = {
     "train_policy.compile_mode": choice(*COMPILE_MODES),
     "EpisodicCuriosity.precision": choice(*PRECISIONS),
     "EpisodicCuriosityOnline.precision": choice(*PRECISIONS),
+    "EpisodicCuriosity.compile_scan": choice(True, False),
+    "EpisodicCuriosityOnline.compile_scan": choice(True, False),
     "EpisodicCuriosity.view": choice("raw", "policy"),
     "EpisodicCuriosityOnline.view": choice("raw", "policy"),
     "NGUEpisodic.lifelong": choice(None, "rnd"),

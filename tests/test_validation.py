@@ -43,6 +43,7 @@ from episodic_curiosity.launch import local, methods
     ("NGUEpisodic.lifelong = 'rnd2'", "NGUEpisodic.lifelong"),
     ("train_policy.compile_mode = 'fast'", "train_policy.compile_mode"),
     ("PPOConfig.precision = 'fp16'", "PPOConfig.precision"),
+    ("EpisodicCuriosity.compile_scan = 'yes'", "EpisodicCuriosity.compile_scan = 'yes'"),
 ])
 def test_bad_numbers_are_one_usage_error(binding, needle):
     configuration.parse([], [binding])
