@@ -18,7 +18,7 @@ from minigrid.core.constants import COLOR_NAMES
 from minigrid.core.world_object import Ball
 from minigrid.envs import MultiRoomEnv
 
-from episodic_curiosity.envs import splits
+from episodic_curiosity.envs import minigrid_view, splits
 
 VIEWS = ("symbolic", "rgb")
 TILE_PIXELS = 12  # 7 cells x 12 pixels = the policy's 84x84 frame, no resampling
@@ -37,6 +37,11 @@ class MultiRoomNoisyTVEnv(MultiRoomEnv):
         first = self.rooms[0]
         self.noisy_tv = Ball(self._rand_elem(COLOR_NAMES))
         self.place_obj(self.noisy_tv, top=first.top, size=first.size, max_tries=100)
+
+    @property
+    def changing_objects(self):
+        """What this task changes beyond minigrid's actions (minigrid_view.GridCache.sync)."""
+        return (self.noisy_tv,)
 
     def step(self, action):
         if action != self.actions.drop:
@@ -63,8 +68,9 @@ def _fingerprint(*arrays) -> int:
 def state_fingerprint(env) -> int:
     """Every non-wall cell's (index, object, colour, state), the agent's cell and heading.
 
-    Walls never change within an episode of these tasks, so skipping them keeps the key exact
-    at 1/20 of the cost of `Grid.encode` (0.04 vs 0.8 ms on a 25x25 grid).
+    Walls never change within an episode of these tasks, so skipping them keeps the key exact.
+    The reference for `minigrid_view.GridCache.state_key`, which gives the same value from its
+    encoded copy of the grid (~40 us less a step).
     """
     cells = [(i, *obj.encode()) for i, obj in enumerate(env.grid.grid)
              if obj is not None and obj.type != "wall"]
@@ -80,6 +86,7 @@ class MiniGridTask(gym.Env):
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
         self._env = make_raw()
+        self._grid = minigrid_view.install(self._env)  # minigrid's gen_obs, ~10x faster
         self._seed, self._view, self._episode, self._reset_seed = seed, view, 0, None
         self._bucket = splits.split_of(seed).value
         self.action_space = gym.spaces.Discrete(self._env.action_space.n)
@@ -92,14 +99,15 @@ class MiniGridTask(gym.Env):
 
     def layout_fingerprint(self) -> int:
         """The starting state: all of the grid, the agent's cell and heading."""
-        env = self._env
-        return _fingerprint(env.grid.encode(), env.agent_pos, [env.agent_dir])
+        env, grid = self._env, self._grid
+        grid.sync()
+        return _fingerprint(grid.grid_codes, env.agent_pos, [env.agent_dir])
 
     def _observe(self, obs):
         env = self._env
         view = obs["image"] if self._view == "symbolic" else env.get_pov_render(TILE_PIXELS)
         info = {"agent_xy": np.asarray(env.agent_pos, np.float32),
-                "state_key": state_fingerprint(env)}
+                "state_key": self._grid.state_key()}
         return np.asarray(view, np.uint8), info
 
     def reset(self, *, seed=None, options=None):
