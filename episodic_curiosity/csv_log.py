@@ -67,12 +67,12 @@ def _step(row):
 
 
 class RewardCsv(ResumableCsv):
-    """reward_<split>.csv with the columns step,reward_<split>,timestamp_s."""
+    """<metric>_<split>.csv with the columns step,<metric>_<split>,timestamp_s: the reward
+    (reward_<split>.csv), or the success rate of tasks with a goal (success_<split>.csv)."""
 
-    def __init__(self, path, split: str, resume_step: int = 0):
-        self.split = split
-        super().__init__(path, ["step", f"reward_{split}", "timestamp_s"], resume_step)
+    def __init__(self, path, split: str, resume_step: int = 0, metric: str = "reward"):
+        self.column = f"{metric}_{split}"
+        super().__init__(path, ["step", self.column, "timestamp_s"], resume_step)
 
-    def add(self, step: int, reward: float):
-        self.write(step, **{f"reward_{self.split}": f"{reward:.6g}",
-                            "timestamp_s": f"{time.time():.3f}"})
+    def add(self, step: int, value: float):
+        self.write(step, **{self.column: f"{value:.6g}", "timestamp_s": f"{time.time():.3f}"})

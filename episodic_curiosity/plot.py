@@ -22,7 +22,10 @@ flags.DEFINE_integer("smooth", 1, "Plot each run's mean of its last N rows (1: r
                      "always reads raw rows.")
 flags.DEFINE_string("table", None, "Also write Table 1 (rows methods, columns scenarios) to "
                     "TABLE.md and TABLE.csv.")
-flags.DEFINE_enum("table_split", "test", list(curves.SPLITS), "The reward the table reports.")
+flags.DEFINE_enum("table_split", "test", list(curves.SPLITS), "The split the table reports.")
+flags.DEFINE_enum("metric", "reward", list(curves.METRICS), "What the curves and the table show: "
+                  "'reward' (reward_<split>.csv) or 'success', the share of episodes that reached "
+                  "the goal (success_<split>.csv; tasks with a goal, e.g. MiniGrid).")
 flags.DEFINE_integer("table_step", None, "Read every run at this agent step (its last row at or "
                      "before it); default: the last step all runs of a method and scenario reached.")
 FLAGS = flags.FLAGS
@@ -43,12 +46,14 @@ def main(argv):
         raise UsageError(f"unknown --splits {','.join(sorted(unknown))}; choose from "
                          f"{','.join(curves.SPLITS)}")
     warnings.formatwarning = _warn_line
-    found = curves.load(FLAGS.runs, set(FLAGS.splits) | {FLAGS.table_split})
+    found = curves.load(FLAGS.runs, set(FLAGS.splits) | {FLAGS.table_split},
+                        metric=FLAGS.metric)
+    metric = FLAGS.metric
     if not found:
-        raise UsageError(f"no readable reward_<split>.csv below {FLAGS.runs} (expected "
-                         "<method>/<scenario>/run_number_<n>/reward_train.csv)")
+        raise UsageError(f"no readable {metric}_<split>.csv below {FLAGS.runs} (expected "
+                         f"<method>/<scenario>/run_number_<n>/{metric}_train.csv)")
     runs = {(c.method, c.scenario, c.run) for c in found}
-    print(f"read {len(found)} reward CSVs of {len(runs)} runs from {FLAGS.runs}")
+    print(f"read {len(found)} {metric} CSVs of {len(runs)} runs from {FLAGS.runs}")
     if FLAGS.out:
         figure = figures.reward_figure(
             [curves.smoothed(c, FLAGS.smooth) for c in found if c.split in FLAGS.splits],
@@ -60,9 +65,9 @@ def main(argv):
         base = pathlib.Path(FLAGS.table)
         base = base.with_suffix("") if base.suffix in (".md", ".csv") else base
         base.parent.mkdir(parents=True, exist_ok=True)
-        text = aggregate.markdown(cells, FLAGS.table_split)
+        text = aggregate.markdown(cells, FLAGS.table_split, metric)
         base.with_suffix(".md").write_text(text)
-        base.with_suffix(".csv").write_text(aggregate.csv_text(cells, FLAGS.table_split))
+        base.with_suffix(".csv").write_text(aggregate.csv_text(cells, FLAGS.table_split, metric))
         sys.stdout.write(text)
         print(f"wrote {base.with_suffix('.md')} and {base.with_suffix('.csv')}")
 

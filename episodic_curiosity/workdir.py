@@ -45,8 +45,9 @@ class RunDir:
     def r_networks(self):
         return self.path / "r_networks"
 
-    def reward_csv(self, split: str):
-        return self.path / f"reward_{split}.csv"
+    def reward_csv(self, split: str, metric: str = "reward"):
+        """reward_<split>.csv, or success_<split>.csv (metric 'success')."""
+        return self.path / f"{metric}_{split}.csv"
 
     @property
     def progress_csv(self):

@@ -50,3 +50,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, needles):
     for needle in needles:
         assert needle in lines[0]
     assert not any(tmp_path.rglob("*.csv"))
+
+
+def test_success_rate_is_logged_per_split(tmp_path):
+    """Tasks with a goal write success_<split>.csv beside the reward CSVs, and progress.csv's
+    `success` column: the share of episodes that reached the goal, rows at the reward rows'
+    steps (the episode stats say which episodes succeeded: MiniGrid's reward > 0 at the end)."""
+    result = run_launcher("--method=ppo", *TINY, f"--workdir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "ppo" / "minigrid_multiroom_n2_s4" / "run_number_0"
+    for split in ("train", "valid", "test"):
+        with open(run / f"success_{split}.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert rows and all(0.0 <= float(r[f"success_{split}"]) <= 1.0 for r in rows)
+        assert [r["step"] for r in rows] == [str(s) for s in steps(run / f"reward_{split}.csv")]
+    with open(run / "progress.csv", newline="") as f:
+        successes = [row["success"] for row in csv.DictReader(f) if row["episodes"] != "0"]
+    assert successes and all(0.0 <= float(s) <= 1.0 for s in successes)
+    # Episodes that reached the goal are exactly those with a positive return.
+    with open(run / "reward_train.csv", newline="") as f:
+        returns = [float(r["reward_train"]) for r in csv.DictReader(f)]
+    with open(run / "success_train.csv", newline="") as f:
+        rates = [float(r["success_train"]) for r in csv.DictReader(f)]
+    assert all((rate > 0) == (ret > 0) for rate, ret in zip(rates, returns))

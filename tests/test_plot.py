@@ -134,8 +134,8 @@ def test_the_cli_writes_png_svg_and_table(tmp_path):
     assert "| ppo | 1.15 ± 0.1 (n=3) | 1.65 ± 0.1 (n=3) |" in table
     assert "| ppo_plus_ec | 2.15 ± 0.1 (n=3) | 2.63 ± 0.1 (n=3) |" in table
     rows = (tmp_path / "table1.csv").read_text().splitlines()
-    assert rows[0] == "method,scenario,split,step,mean,std,runs"
-    assert "ppo_plus_ec,sparse,test,3000,2.63,0.1,3" in rows
+    assert rows[0] == "method,scenario,split,step,mean,std,runs,metric"
+    assert "ppo_plus_ec,sparse,test,3000,2.63,0.1,3,reward" in rows
 
 
 def test_bad_input_is_one_line(tmp_path):

@@ -19,11 +19,17 @@ from episodic_curiosity.workdir import RunDir
 PROGRESS_COLUMNS = ["step", "update", "fps", "learning_rate", "clip_coef", "policy_loss",
                     "value_loss", "entropy", "clip_fraction", "approx_kl", "episode_return",
                     "episode_length", "cells_visited", "distance_travelled", "rooms_visited",
-                    "episodes", "timestamp_s"]
-EPISODE_STATS = ("return", "length", "cells_visited", "distance_travelled", "rooms_visited")
+                    "success", "episodes", "timestamp_s"]
+EPISODE_STATS = ("return", "length", "cells_visited", "distance_travelled", "rooms_visited",
+                 "success")
+SPLITS = ("train", "valid", "test")
 # reward_train.csv is the mean return of the last 100 training episodes (baselines' eprewmean,
 # which the original reports as the training metric).
 TRAIN_REWARD_WINDOW = 100
+
+
+def _success_rate(episodes) -> float:
+    return float(np.mean([e.get("success", 0.0) for e in episodes]))
 
 
 def eta(seconds) -> str:
@@ -35,7 +41,7 @@ class RunLogger:
     """The sinks of one run directory, opened for a run resuming at `step`."""
 
     def __init__(self, run_dir: RunDir, step: int, bonus_stat_names=(), total_steps=None,
-                 description="train", config_text=""):
+                 description="train", config_text="", log_success: bool = False):
         # progress.csv first: its columns are the ones that can refuse a run directory, and a
         # refused one must be left as it was.
         self.bonus_columns = [f"intrinsic_{n}" for n in bonus_stat_names]
@@ -44,8 +50,10 @@ class RunLogger:
         self._file_handler = logging.FileHandler(run_dir.log_txt)
         self._file_handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         absl_logging.get_absl_logger().addHandler(self._file_handler)
-        self.rewards = {s: RewardCsv(run_dir.reward_csv(s), s, step)
-                        for s in ("train", "valid", "test")}
+        self.rewards = {s: RewardCsv(run_dir.reward_csv(s), s, step) for s in SPLITS}
+        # Tasks with a goal (MiniGrid): the share of episodes that reached it, per split.
+        self.success = ({s: RewardCsv(run_dir.reward_csv(s, "success"), s, step, "success")
+                         for s in SPLITS} if log_success else {})
         # A fresh run (step -1) purges everything a killed earlier attempt logged, from step 0.
         self.board = SummaryWriter(run_dir.tensorboard, purge_step=max(step, 0))
         self.recent = collections.deque(maxlen=TRAIN_REWARD_WINDOW)
@@ -61,6 +69,8 @@ class RunLogger:
         self.recent.extend(finished)
         if finished:
             self.rewards["train"].add(step, np.mean([e["return"] for e in self.recent]))
+            if self.success:
+                self.success["train"].add(step, _success_rate(self.recent))
         episode = {k: np.mean([e[k] for e in finished if k in e])
                    if any(k in e for e in finished) else "" for k in EPISODE_STATS}
         bonus = {f"intrinsic_{k}": v for k, v in bonus_stats.items()}
@@ -94,10 +104,19 @@ class RunLogger:
         self._file_handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO,
                                                          "levelname": "INFO"}))
 
-    def evaluation(self, split: str, step: int, mean_return: float, episodes: int) -> None:
+    def evaluation(self, split: str, step: int, episodes: list[dict]) -> None:
+        """The held-out episodes of one evaluation: mean return (and success rate)."""
+        mean_return = float(np.mean([e["return"] for e in episodes]))
         self.rewards[split].add(step, mean_return)
         self.board.add_scalar(f"charts/reward_{split}", mean_return, step)
-        absl_logging.info("eval %s: return %.3f over %d episodes", split, mean_return, episodes)
+        success = ""
+        if self.success:
+            rate = _success_rate(episodes)
+            self.success[split].add(step, rate)
+            self.board.add_scalar(f"charts/success_{split}", rate, step)
+            success = f", success {rate:.3f}"
+        absl_logging.info("eval %s: return %.3f%s over %d episodes", split, mean_return, success,
+                          len(episodes))
 
     def close(self) -> None:
         if self.bar is not None:
@@ -105,7 +124,7 @@ class RunLogger:
         if self.sink is not None:
             self.sink.close()
         self.board.close()
-        for f in list(self.rewards.values()) + [self.progress]:
+        for f in list(self.rewards.values()) + list(self.success.values()) + [self.progress]:
             f.close()
         absl_logging.get_absl_logger().removeHandler(self._file_handler)
         self._file_handler.close()

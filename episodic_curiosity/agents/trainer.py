@@ -135,7 +135,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     log = RunLogger(run_dir, step if update else -1,
                     run.bonus_module.stat_names if run.bonus_module else (),
                     total_steps=total_steps, description=f"train {scenario}",
-                    config_text=gin.config_str())
+                    config_text=gin.config_str(),
+                    log_success="success" in run.scenario.features)
     # Everything is validated: from here on the run directory is written.
     atomic_write_text(run_dir.gin_config, gin.config_str())
     absl_logging.info("%s %s at step %d of %d in %s on %s", "resuming" if step else "starting",
@@ -157,8 +158,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     @record_function("evaluate")
     def evaluate():
         for split, env in eval_env.items():
-            mean_return, _ = evaluation.evaluate(run.network, env, run.device, eval_greedy)
-            log.evaluation(split, step, mean_return, env.num_envs)
+            _, episodes = evaluation.evaluate(run.network, env, run.device, eval_greedy)
+            log.evaluation(split, step, episodes)
 
     try:
         num_updates = _num_updates(total_steps, config.batch_size)

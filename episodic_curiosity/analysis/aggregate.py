@@ -74,28 +74,28 @@ def table_cells(grouped: dict, step: int | None = None) -> list[Cell]:
     return cells
 
 
-def markdown(cells, split: str) -> str:
+def markdown(cells, split: str, metric: str = "reward") -> str:
     """Rows methods, columns scenarios, 'mean ± std (n=runs)' at the step given per scenario."""
     scenarios = sorted({c.scenario for c in cells})
     methods = sorted({c.method for c in cells})
     by_key = {(c.method, c.scenario): c for c in cells}
-    lines = [f"| method \\ reward_{split} | " + " | ".join(scenarios) + " |",
+    lines = [f"| method \\ {metric}_{split} | " + " | ".join(scenarios) + " |",
              "| --- |" + " --- |" * len(scenarios)]
     for method in methods:
         row = [by_key[method, s].text() if (method, s) in by_key else "–" for s in scenarios]
         lines.append(f"| {method} | " + " | ".join(row) + " |")
     steps = "; ".join(f"{s}: " + ", ".join(sorted({f'{c.step:,}' for c in cells
                                                    if c.scenario == s})) for s in scenarios)
-    lines += ["", f"Final reward_{split}, mean ± sample std over runs (n runs), read at step "
+    lines += ["", f"Final {metric}_{split}, mean ± sample std over runs (n runs), read at step "
                   f"({steps})."]
     return "\n".join(lines) + "\n"
 
 
-def csv_text(cells, split: str) -> str:
+def csv_text(cells, split: str, metric: str = "reward") -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["method", "scenario", "split", "step", "mean", "std", "runs"])
+    writer.writerow(["method", "scenario", "split", "step", "mean", "std", "runs", "metric"])
     for c in cells:
         writer.writerow([c.method, c.scenario, split, c.step, f"{c.mean:.6g}",
-                         "" if np.isnan(c.std) else f"{c.std:.6g}", c.runs])
+                         "" if np.isnan(c.std) else f"{c.std:.6g}", c.runs, metric])
     return out.getvalue()

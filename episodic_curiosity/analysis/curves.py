@@ -1,6 +1,7 @@
-"""Reward curves read from run directories, on disk or in a Cloud Storage bucket.
+"""Reward (or success-rate) curves read from run directories, on disk or in a Cloud Storage bucket.
 
-Finds every `<method>/<scenario>/run_number_<n>/reward_<split>.csv` below a local directory or a
+Finds every `<method>/<scenario>/run_number_<n>/reward_<split>.csv` (`success_<split>.csv` with
+metric 'success': tasks with a goal, MiniGrid) below a local directory or a
 `gs://bucket/prefix` (the launcher's and the cloud fleet's layout; anything above `<method>` is
 ignored, so a fleet prefix or a workdir both work). CSVs of runs still being written, cut by a
 kill or a partial download are read as far as they are whole: a row cut short is dropped and a
@@ -15,8 +16,9 @@ import warnings
 import numpy as np
 
 SPLITS = ("train", "valid", "test")
+METRICS = ("reward", "success")
 _PATH = re.compile(r"(?:^|/)(?P<method>[^/]+)/(?P<scenario>[^/]+)/run_number_(?P<run>\d+)/"
-                   r"reward_(?P<split>train|valid|test)\.csv$")
+                   r"(?P<metric>reward|success)_(?P<split>train|valid|test)\.csv$")
 
 
 class CsvWarning(UserWarning):
@@ -34,6 +36,7 @@ class Curve:
     steps: np.ndarray
     rewards: np.ndarray
     source: str  # the file it was read from, for messages
+    metric: str = "reward"  # or "success": the share of episodes that reached the goal
 
     @property
     def last_step(self) -> int:
@@ -56,8 +59,10 @@ def smoothed(curve: Curve, window: int) -> Curve:
     return dataclasses.replace(curve, rewards=(sums[ends] - sums[starts]) / (ends - starts))
 
 
-def parse_csv(text: str, split: str, source: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """(steps, rewards) of a reward CSV's whole rows, or None (with a warning) if it has none."""
+def parse_csv(text: str, split: str, source: str,
+              metric: str = "reward") -> tuple[np.ndarray, np.ndarray] | None:
+    """(steps, values) of a reward (success) CSV's whole rows, or None (with a warning) if it
+    has none."""
     if not text.strip():
         warnings.warn(f"{source} is empty; skipped", CsvWarning, stacklevel=2)
         return None
@@ -66,7 +71,7 @@ def parse_csv(text: str, split: str, source: str) -> tuple[np.ndarray, np.ndarra
         warnings.warn(f"{source}: last line {lines[-1]!r} is cut short; ignored", CsvWarning,
                       stacklevel=2)
         lines = lines[:-1]
-    header = ["step", f"reward_{split}", "timestamp_s"]
+    header = ["step", f"{metric}_{split}", "timestamp_s"]
     if not lines or lines[0].split(",") != header:
         warnings.warn(f"{source} does not start with the header {','.join(header)}; skipped",
                       CsvWarning, stacklevel=2)
@@ -96,15 +101,15 @@ def parse_csv(text: str, split: str, source: str) -> tuple[np.ndarray, np.ndarra
 
 def _curve(relative: str, text: str, source: str) -> Curve | None:
     match = _PATH.search(relative)
-    parsed = parse_csv(text, match["split"], source)
+    parsed = parse_csv(text, match["split"], source, match["metric"])
     if parsed is None:
         return None
     return Curve(match["method"], match["scenario"], int(match["run"]), match["split"],
-                 *parsed, source=source)
+                 *parsed, source=source, metric=match["metric"])
 
 
 def _local_files(root: pathlib.Path):
-    for path in sorted(root.rglob("reward_*.csv")):
+    for path in sorted(root.rglob("*_*.csv")):
         relative = path.resolve().as_posix()  # a run directory itself names its method/scenario
         if _PATH.search(relative):
             try:
@@ -142,8 +147,9 @@ def _bucket_files(url: str, client=None):
         yield relative, text, f"gs://{bucket_name}/{blob.name}"
 
 
-def load(source: str, splits=SPLITS, client=None) -> list[Curve]:
-    """Every readable reward curve of `splits` below `source` (a directory or gs://bucket/prefix).
+def load(source: str, splits=SPLITS, client=None, metric: str = "reward") -> list[Curve]:
+    """Every readable `metric` curve of `splits` below `source` (a directory or
+    gs://bucket/prefix).
 
     `client` is an optional google.cloud.storage.Client (default: from the environment's
     credentials, or STORAGE_EMULATOR_HOST).
@@ -158,6 +164,7 @@ def load(source: str, splits=SPLITS, client=None) -> list[Curve]:
         files = _local_files(root)
     curves = [c for relative, text, where in files
               if _PATH.search(relative)["split"] in splits
+              and _PATH.search(relative)["metric"] == metric
               and (c := _curve(relative, text, where)) is not None]
     return sorted(curves, key=lambda c: (c.scenario, c.method, c.split, c.run))
 

@@ -62,7 +62,7 @@ def reward_figure(curves, splits=curves_lib.SPLITS, panel_size=(4.2, 3.0)) -> Fi
             if row == 0:
                 ax.set_title(scenario)
             if col == 0:
-                ax.set_ylabel(f"reward_{split}")
+                ax.set_ylabel(f"{curves[0].metric}_{split}")
             if row == len(splits) - 1:
                 ax.set_xlabel("agent steps")
             ax.xaxis.set_major_formatter(EngFormatter(sep=""))

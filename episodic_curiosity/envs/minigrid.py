@@ -7,7 +7,8 @@ Observations: the symbolic 7x7x3 partial view (object, colour, state per cell, a
 policy sees it) or that same view rendered as 84x84 RGB (12-pixel tiles) for pixel methods.
 `info["agent_xy"]` is the agent's cell (coverage, oracle); `info["state_key"]` is a stable 64-bit
 fingerprint of the full state (grid, agent cell and heading), the key of count-based bonuses,
-which RIDE's code takes from the fully observed grid.
+which RIDE's code takes from the fully observed grid; `info["success"]`, on an episode's last
+step, says whether it reached the task's goal.
 """
 
 import hashlib
@@ -130,6 +131,8 @@ class MiniGridTask(gym.Env):
     def step(self, action):
         obs, reward, terminated, truncated, _ = self._env.step(int(action))
         view, info = self._observe(obs)
+        if terminated or truncated:  # MiniGrid rewards only the goal (1 - 0.9 t / max_steps)
+            info["success"] = bool(terminated and reward > 0)
         return view, float(reward), terminated, truncated, info
 
     def render(self):

@@ -45,7 +45,8 @@ class Scenario:
     # True: observations are MiniGrid's symbolic 7x7x3 view (not resized); else RGB frames.
     symbolic: bool = False
     # What the env puts in `info` beyond agent_xy: "state_key" (an exact discrete state, for
-    # count-based bonuses).
+    # count-based bonuses), "success" (goal reached, on an episode's last step: the run logs
+    # success_<split>.csv beside the reward CSVs).
     features: frozenset = frozenset()
 
     def obs_shape(self, obs_size: int = 84) -> tuple:
@@ -297,4 +298,4 @@ for _name, _env_id, _kwargs, _steps in _MINIGRID:
                         "partial view)",
             build=_minigrid(_env_id, _kwargs, _view), oracle_cell=1.0,
             raw_shape=(7, 7, 3) if _view == "symbolic" else (84, 84, 3),
-            symbolic=_view == "symbolic", features=frozenset({"state_key"})))
+            symbolic=_view == "symbolic", features=frozenset({"state_key", "success"})))

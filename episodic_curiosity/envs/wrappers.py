@@ -46,7 +46,7 @@ class EpisodeStatistics(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Adds `info["episode"]` on the last step of an episode: gymnasium's RecordEpisodeStatistics
     keys `r` (return), `l` (length), `t` (seconds since the episode began), which Stable-Baselines3,
     CleanRL and others read, and beside them ours: return, length, cells_visited,
-    distance_travelled.
+    distance_travelled, and `success` (1 if the goal was reached) where the env reports it.
 
     Coverage (`cells_visited`) counts the grid oracle's cells (`oracle_cell` map units, see
     coverage.py) of the positions after each step, as the oracle does: in the no-reward
@@ -91,6 +91,8 @@ class EpisodeStatistics(gym.Wrapper, gym.utils.RecordConstructorArgs):
                                "distance_travelled": self._farthest}
             if "rooms_visited" in info:  # Atari games with rooms (Montezuma's Revenge)
                 info["episode"]["rooms_visited"] = info["rooms_visited"]
+            if "success" in info:  # tasks with a goal that ends them (MiniGrid)
+                info["episode"]["success"] = float(info["success"])
         return obs, reward, terminated, truncated, info
 
 
