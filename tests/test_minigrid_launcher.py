@@ -73,3 +73,12 @@ def test_success_rate_is_logged_per_split(tmp_path):
     with open(run / "success_train.csv", newline="") as f:
         rates = [float(r["success_train"]) for r in csv.DictReader(f)]
     assert all((rate > 0) == (ret > 0) for rate, ret in zip(rates, returns))
+
+
+def test_rnd_trains_on_the_symbolic_view(tmp_path):
+    """RND on MiniGrid's 7x7x3 view (RIDE's MiniGrid RND network) through the launcher."""
+    result = run_launcher("--method=ppo_plus_rnd", *TINY, f"--workdir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "ppo_plus_rnd" / "minigrid_multiroom_n2_s4" / "run_number_0"
+    with open(run / "progress.csv", newline="") as f:
+        assert all(float(row["intrinsic_bonus_mean"]) > 0 for row in csv.DictReader(f))

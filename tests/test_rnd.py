@@ -1,11 +1,12 @@
 """RND: novelty falls where the predictor has learned, resumes exactly, the paper's numbers."""
 
 import gin
+import numpy as np
 import pytest
 import torch
 
 import peer_checks
-from episodic_curiosity import configuration
+from episodic_curiosity import configuration, envs
 from episodic_curiosity.agents import ppo
 from episodic_curiosity.launch import methods
 from episodic_curiosity.rewards.rnd import RND
@@ -46,3 +47,37 @@ def test_paper_hyperparameters_are_the_gin_defaults():
         assert module.whiten.clip == 5.0
     finally:
         gin.clear_config()
+
+
+def _minigrid_views(count, seed):
+    """NUM_ENVS copies of `count` distinct symbolic views of one DoorKey layout."""
+    from episodic_curiosity.envs.splits import Split
+    env = envs.make_env("minigrid_doorkey_8x8", Split.POLICY_TRAINING, seed)
+    views, (obs, _) = [], env.reset()
+    for action in [1, 1, 1, 2, 2, 0, 0, 0] * 4:
+        if not any((obs == v).all() for v in views):
+            views.append(obs)
+        obs, *_ = env.step(action)
+    assert len(views) >= count
+    return [np.repeat(v[None], peer_checks.NUM_ENVS, 0) for v in views[:count]]
+
+
+def test_symbolic_minigrid_views_get_rides_embedding_net_and_familiar_ones_fall():
+    """The paper's 8x8/4 convs do not fit a 7x7 view; RIDE's MiniGrid RND net does."""
+    torch.manual_seed(0)
+    scenario = envs.get("minigrid_doorkey_8x8")
+    module = RND(num_envs=peer_checks.NUM_ENVS, scenario=scenario, device=torch.device("cpu"),
+                 warmup_steps_per_env=1)
+    assert [m.kernel_size for m in module.target if isinstance(m, torch.nn.Conv2d)] == [(3, 3)] * 3
+    familiar, *others = _minigrid_views(4, seed=0)
+    for view in [familiar, *others]:
+        module.warmup(view)
+    before = peer_checks.bonus(module, familiar, familiar, 0)
+    for _ in range(30):
+        for _ in range(4):
+            peer_checks.bonus(module, familiar, familiar, 0)
+        module.update(0)
+    after = peer_checks.bonus(module, familiar, familiar, 0)
+    novel = peer_checks.bonus(module, others[-1], others[-1], 0)
+    print(f"RND on MiniGrid: familiar {before:.4f} -> {after:.4f}, novel {novel:.4f}")
+    assert after < 0.2 * before and novel > 3 * after

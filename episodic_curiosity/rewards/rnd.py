@@ -6,6 +6,11 @@ is a fixed random conv net; the predictor learns it on a random 25% of each roll
 seen often earn less. The bonus is a separate reward stream: the learner gives it its own value
 head, a non-episodic return and the per-env forward-filter normalisation (agents/normalizers.py).
 Defaults are the paper's (Table 5; 128 envs x 128 steps and the PPO numbers are in rnd.gin).
+
+On MiniGrid's symbolic 7x7x3 view the conv nets of the paper do not fit (an 8x8 kernel of
+stride 4); target and predictor are then RIDE's MiniGrid embedding net (three 3x3 stride-2
+convs of 32, 32, 128, ELU: 128 features), which RIDE's code uses for its RND baseline on
+MiniGrid; the whitening and everything else stay the paper's.
 """
 
 import gin
@@ -15,6 +20,7 @@ from torch import nn
 
 from episodic_curiosity.rewards import peer_nets
 from episodic_curiosity.rewards.base import IntrinsicReward
+from episodic_curiosity.rewards.state_embedding import StateEmbedding
 
 
 def predictor_net(in_channels: int, feature_dim: int, size: int = 84) -> nn.Sequential:
@@ -36,7 +42,8 @@ class RND(IntrinsicReward):
       epochs, num_minibatches: passes and minibatches over each rollout (PPO's 4 and 4).
       warmup_steps_per_env: random-policy steps per env that initialise the observation
         statistics before training (50 rollouts x 128 steps).
-      feature_dim: output size of target and predictor (512).
+      feature_dim: output size of target and predictor (512; 128 on MiniGrid's symbolic view,
+        RIDE's embedding).
     """
 
     separate_stream = True
@@ -51,11 +58,17 @@ class RND(IntrinsicReward):
         self.update_proportion, self.epochs = update_proportion, epochs
         self.num_minibatches = num_minibatches
         self.warmup_env_steps = warmup_steps_per_env * num_envs
-        self.target = peer_nets.small_convnet(self.channels, feature_dim, size=obs_size).to(device)
+        shape = scenario.obs_shape(obs_size)[:2] + (self.channels,)
+        if scenario.symbolic:  # RIDE's MiniGrid RND: its state embedding net, twice
+            self.target = StateEmbedding(shape).convs.to(device)
+            self.predictor = StateEmbedding(shape).convs.to(device)
+        else:
+            self.target = peer_nets.small_convnet(self.channels, feature_dim,
+                                                  size=obs_size).to(device)
+            self.predictor = predictor_net(self.channels, feature_dim, obs_size).to(device)
         self.target.requires_grad_(False)
-        self.predictor = predictor_net(self.channels, feature_dim, obs_size).to(device)
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=learning_rate)
-        self.whiten = peer_nets.ObservationWhitener((obs_size, obs_size, self.channels), device)
+        self.whiten = peer_nets.ObservationWhitener(shape, device)
         self.store = peer_nets.TransitionStore()
 
     def _newest_frame(self, obs) -> torch.Tensor:
