@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from episodic_curiosity import envs
-from episodic_curiosity.rnet.report import GAP_BINS, gap_pairs
+from episodic_curiosity.report_card import GAP_BINS, gap_pairs
 
 
 def main(scenario, episodes, near):

@@ -15,8 +15,8 @@ def register_configurables():
     from episodic_curiosity.rewards import episodic_curiosity, grid_oracle  # noqa: F401
     from episodic_curiosity.rewards import counts, e3b, ngu, ride, state_embedding  # noqa: F401
     from episodic_curiosity.rewards import dynamics, rnd  # noqa: F401
-    from episodic_curiosity.rnet import data, model, offline, report, training  # noqa: F401
-    from episodic_curiosity import wandb_sink  # noqa: F401
+    from episodic_curiosity.rnet import data, model, offline, training  # noqa: F401
+    from episodic_curiosity import report_card, wandb_sink  # noqa: F401
 
 
 def parse(files=(), bindings=()):

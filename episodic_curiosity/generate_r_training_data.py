@@ -6,7 +6,7 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration, envs, validation
+from episodic_curiosity import cli, configuration, envs, preflight
 from episodic_curiosity.rnet import data
 from episodic_curiosity.workdir import DirectoryLock
 
@@ -20,7 +20,7 @@ def main(argv):
     del argv
     envs.get(FLAGS.scenario)
     configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
-    validation.check_numeric_bindings()
+    preflight.check_numeric_bindings()
     with DirectoryLock(FLAGS.output_dir):
         data.generate(FLAGS.output_dir, FLAGS.scenario)
 

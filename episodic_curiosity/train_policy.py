@@ -6,7 +6,7 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration, validation, wandb_sink
+from episodic_curiosity import cli, configuration, preflight, wandb_sink
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.workdir import RunDir
 
@@ -23,7 +23,7 @@ def main(argv):
     wandb_sink.check_available(FLAGS.wandb_project)
     configuration.parse(FLAGS.gin_config,
                         FLAGS.gin_bindings + wandb_sink.binding(FLAGS.wandb_project))
-    validation.check_numeric_bindings()
+    preflight.check_numeric_bindings()
     run_dir = RunDir(FLAGS.workdir)
     with run_dir.lock():
         trainer.train_policy(run_dir)

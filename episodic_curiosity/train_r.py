@@ -5,7 +5,7 @@
 
 from absl import flags
 
-from episodic_curiosity import cli, configuration, validation
+from episodic_curiosity import cli, configuration, preflight, report_card
 from episodic_curiosity.agents.trainer import resolve_device
 from episodic_curiosity.rnet import offline
 from episodic_curiosity.workdir import DirectoryLock
@@ -21,10 +21,11 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     configuration.parse(FLAGS.gin_config, FLAGS.gin_bindings)
-    validation.check_numeric_bindings()
+    preflight.check_numeric_bindings()
     device = resolve_device(FLAGS.device)
     with DirectoryLock(FLAGS.output_dir):
-        offline.train_r(FLAGS.r_training_data, FLAGS.output_dir, device)
+        offline.train_r(FLAGS.r_training_data, FLAGS.output_dir, device,
+                        write_report=report_card.write_report)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from episodic_curiosity import envs
-from episodic_curiosity.rnet import report
+from episodic_curiosity import report_card as report
 
 DOOM = envs.get("doom_dense")
 

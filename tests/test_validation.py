@@ -5,7 +5,7 @@ test_launcher.py)."""
 import gin
 import pytest
 
-from episodic_curiosity import configuration, validation
+from episodic_curiosity import configuration, preflight
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import local, methods
 
@@ -48,7 +48,7 @@ from episodic_curiosity.launch import local, methods
 def test_bad_numbers_are_one_usage_error(binding, needle):
     configuration.parse([], [binding])
     with pytest.raises(UsageError) as error:
-        validation.check_numeric_bindings()
+        preflight.check_numeric_bindings()
     # The binaries print the first line (gin appends "In call to configurable ..." lines).
     assert needle in str(error.value).splitlines()[0]
 
@@ -58,14 +58,14 @@ def test_bad_numbers_are_one_usage_error(binding, needle):
 def test_shipped_configurations_pass(method, preset):
     configuration.parse(local.gin_files(methods.get(method), "doom_dense", preset),
                         ["train_policy.scenario = 'doom_dense'", "train_policy.seed = 3"])
-    validation.check_numeric_bindings()
+    preflight.check_numeric_bindings()
 
 
 def test_every_rule_names_a_real_parameter():
     """gin refuses to bind a parameter its configurable does not have: no rule checks nothing."""
     configuration.parse([], [])
     with gin.unlock_config():
-        for name in validation.RULES:
+        for name in preflight.RULES:
             gin.bind_parameter(name, 1)
     gin.clear_config()
 
@@ -76,7 +76,8 @@ def test_every_numeric_parameter_has_a_rule():
 
     from episodic_curiosity.agents import trainer
     from episodic_curiosity.rewards import dynamics, episodic_curiosity, grid_oracle, rnd
-    from episodic_curiosity.rnet import data, model, offline, report, training
+    from episodic_curiosity import report_card
+    from episodic_curiosity.rnet import data, model, offline, training
     configurables = {
         "train_policy": trainer.train_policy, "generate": data.generate,
         "train_r": offline.train_r, "RTrainer": training.RTrainer,
@@ -84,7 +85,7 @@ def test_every_numeric_parameter_has_a_rule():
         "EpisodicCuriosityOnline": episodic_curiosity.EpisodicCuriosityOnline,
         "GridOracle": grid_oracle.GridOracle, "RND": rnd.RND,
         "DynamicsCuriosity": dynamics.DynamicsCuriosity, "ICM": dynamics.ICM,
-        "write_report": report.write_report}
+        "write_report": report_card.write_report}
     for name, configurable in configurables.items():
         target = getattr(configurable, "__wrapped__", configurable)
         for parameter in inspect.signature(target).parameters.values():
@@ -92,4 +93,4 @@ def test_every_numeric_parameter_has_a_rule():
             numeric = (isinstance(default, (int, float)) and not isinstance(default, bool)
                        or parameter.annotation in (int, float, "int", "float"))
             if numeric and parameter.name not in ("num_envs",):  # num_envs: the trainer's own
-                assert f"{name}.{parameter.name}" in validation.RULES, f"{name}.{parameter.name}"
+                assert f"{name}.{parameter.name}" in preflight.RULES, f"{name}.{parameter.name}"

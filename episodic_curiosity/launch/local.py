@@ -7,11 +7,11 @@ locked for the whole chain: a second launcher on it is refused (exit 2) and chan
 
 from absl import logging
 
-from episodic_curiosity import configuration, envs, validation
+from episodic_curiosity import configuration, envs, preflight, report_card
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.launch import methods
-from episodic_curiosity.rnet import data, offline, report
+from episodic_curiosity.rnet import data, offline
 from episodic_curiosity.workdir import RunDir, run_path
 
 
@@ -37,7 +37,7 @@ def gin_files(method: methods.Method, scenario: str, preset: str | None):
 def announce_verdict(r_networks_dir) -> None:
     """Prints the R-network report card's verdict before the policy trains: a warning, not a stop
     (a network whose bonus does not separate an explorer from a couch potato is worth a look)."""
-    verdict = report.read_verdict(r_networks_dir)
+    verdict = report_card.read_verdict(r_networks_dir)
     if verdict is None:
         line = (f"R-network report card: none in {r_networks_dir} (python -m "
                 f"episodic_curiosity.rnet.report --r_networks_path={r_networks_dir} writes one)")
@@ -65,7 +65,7 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
     if method.needs_offline_rnet:
         bindings.append(f"EpisodicCuriosity.r_network_path = '{rnet_dir}'")
     configuration.parse(gin_files(method, scenario, preset), bindings + list(extra_bindings))
-    validation.check_numeric_bindings()
+    preflight.check_numeric_bindings()
     device = trainer.resolve_device(configuration.query("train_policy.device", "auto"))
 
     with run_dir.lock():
@@ -87,4 +87,5 @@ def _offline_rnet_stages(run_dir: RunDir, scenario: str, run_number: int, device
     if offline.is_complete(run_dir.r_networks):
         logging.info("R-network already trained in %s: skipped", run_dir.r_networks)
     else:
-        offline.train_r(run_dir.r_training_data, run_dir.r_networks, device, seed=run_number)
+        offline.train_r(run_dir.r_training_data, run_dir.r_networks, device, seed=run_number,
+                        write_report=report_card.write_report)

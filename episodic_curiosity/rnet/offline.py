@@ -3,7 +3,8 @@
 r_networks/ holds r_training.csv (per epoch: loss, train and validation accuracy),
 checkpoints/ (resumable, one per epoch) and r_network.pt: the network after the last epoch, as the
 original's launcher takes its latest checkpoint (`train_r.keep = 'best_validation'` keeps the best
-by validation accuracy instead). At the end the report card (rnet/report.py) is written beside it.
+by validation accuracy instead). At the end the report card (report_card.py, handed in by the
+stage's callers: it sits above rnet/) is written beside it.
 """
 
 import pathlib
@@ -61,13 +62,15 @@ def is_complete(r_networks_dir) -> bool:
     return (pathlib.Path(r_networks_dir) / "DONE").is_file()
 
 
-@gin.configurable(denylist=["data_dir", "out_dir", "device"])
+@gin.configurable(denylist=["data_dir", "out_dir", "device", "write_report"])
 def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int = 100,
-            valid_pairs: int = 2048, keep: str = "latest", report: bool = True, seed: int = 0):
+            valid_pairs: int = 2048, keep: str = "latest", report: bool = True, seed: int = 0,
+            write_report=None):
     """Trains an R-network on the shards in `data_dir`; resumes from the newest epoch checkpoint.
 
     The paper's budget: 2000 epochs x 100 batches of 64 pairs (200k steps), the latest kept.
-    report: write the report card (r_networks/report.md) at the end.
+    report: write the report card (r_networks/report.md) at the end, before the DONE marker,
+    with `write_report(out_dir, data_dir, device)` (report_card.write_report; None: no card).
     """
     if keep not in KEEP:
         raise UsageError(f"train_r.keep must be one of {KEEP}, got {keep!r}")
@@ -119,10 +122,9 @@ def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int 
         log.close()
         bar.close()
     scenario = data.read_meta(data_dir).get("scenario") if data.is_complete(data_dir) else None
-    if report and scenario:
-        from episodic_curiosity.rnet import report as report_card  # envs: only when reporting
-        report_card.write_report(out_dir, data_dir, device)
-    elif report:
+    if report and scenario and write_report is not None:
+        write_report(out_dir, data_dir, device)
+    elif report and write_report is not None:
         logging.warning("no scenario recorded with %s: report card skipped (python -m "
                         "episodic_curiosity.rnet.report --r_networks_path=%s --scenario=S)",
                         data_dir, out_dir)
