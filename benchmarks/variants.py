@@ -1,8 +1,11 @@
 """The named options throughput.py can time a method with (its --variants), apart from its
 flags so that they can be checked on their own."""
 
-# The methods with an R-network (rows at every --rnet_widths; the R-network options apply).
-RNET_METHODS = ("ppo_plus_ec", "ppo_plus_eco")
+from episodic_curiosity.launch import methods
+
+# The methods with an R-network (rows at every --rnet_widths; the R-network options apply): the
+# registry's methods with `r_network` set.
+RNET_METHODS = methods.with_r_network()
 
 # Named options a row can add (rows "<method> training, <variant>").
 VARIANTS = {

@@ -1,22 +1,51 @@
 """Gin files and bindings -> configured library, with bad input reported as one line."""
 
+import importlib
+import inspect
 import pathlib
+import pkgutil
 
 import gin
 
 from episodic_curiosity.errors import UsageError
 
 GIN_DIR = pathlib.Path(__file__).resolve().parent.parent / "gin"
+PACKAGE = __name__.rpartition(".")[0]
 
 
 def register_configurables():
-    """Imports every module with gin configurables, so any binding can name them."""
+    """Imports every module with gin configurables, so any binding can name them.
+
+    Every module of rewards/ is imported (found on disk): a new intrinsic reward is registered by
+    its file alone.
+    """
     from episodic_curiosity.agents import ppo, trainer  # noqa: F401
-    from episodic_curiosity.rewards import episodic_curiosity, grid_oracle  # noqa: F401
-    from episodic_curiosity.rewards import counts, e3b, ngu, ride, state_embedding  # noqa: F401
-    from episodic_curiosity.rewards import dynamics, rnd  # noqa: F401
+    from episodic_curiosity import rewards
+    for module in pkgutil.iter_modules(rewards.__path__):
+        importlib.import_module(f"{rewards.__name__}.{module.name}")
     from episodic_curiosity.rnet import data, model, offline, training  # noqa: F401
     from episodic_curiosity import report_card, wandb_sink  # noqa: F401
+
+
+def configurables():
+    """This package's registered gin configurables (after register_configurables), by name."""
+    registry = gin.config._REGISTRY  # gin has no public listing of its configurables
+    found = {c.name: c for _, c in registry.items() if c.module.split(".")[0] == PACKAGE}
+    return [found[name] for name in sorted(found)]
+
+
+def parameters(configurable):
+    """{name: inspect.Parameter} a binding may set on `configurable` (its allow- and denylist
+    applied; *args and **kwargs left out)."""
+    try:
+        signature = inspect.signature(configurable.wrapped)
+    except (TypeError, ValueError):
+        return {}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {name: p for name, p in signature.parameters.items()
+            if p.kind in kinds and name != "self"
+            and (configurable.allowlist is None or name in configurable.allowlist)
+            and name not in (configurable.denylist or ())}
 
 
 def parse(files=(), bindings=()):

@@ -31,7 +31,7 @@ flags.DEFINE_list("methods", list(methods.METHODS), "Methods to launch.")
 flags.DEFINE_list("scenarios", ["doom_dense"], "Scenarios to launch.")
 flags.DEFINE_integer("num_runs", 10, "Runs per (method, scenario): run_number 0..num_runs-1.")
 flags.DEFINE_string("machine_type", None, "Override the per-method machine type "
-                    "(defaults: episodic_curiosity/launch/fleet.py DEFAULT_SHAPES).")
+                    "(defaults: each method's shape in episodic_curiosity/launch/methods.py).")
 flags.DEFINE_string("gpu_type", None, "Override the GPU type ('' for none).")
 flags.DEFINE_integer("gpu_count", None, "Override the GPUs per VM.")
 flags.DEFINE_boolean("spot", True, "Spot VMs (preemptible, stopped on preemption and resumed "

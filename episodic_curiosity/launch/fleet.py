@@ -1,8 +1,6 @@
 """A fleet: one VM per (method, scenario, run), named and labelled so it can be listed and removed.
 
-Shapes default to the original's (scripts/launch_cloud_vms.py of google-research/episodic-
-curiosity): 12 vCPUs and 32 GB with one P100; EC training its own R-network 51 GB; ECO 16 vCPUs,
-103 GB (the online R-network's frame history) and two P100s, because N1 allows no more RAM per GPU.
+Each method's default machine is its record's `shape` (launch/methods.py, the original's shapes).
 """
 
 import dataclasses
@@ -12,31 +10,13 @@ import re
 
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import bucket_sync, gce, prices
+from episodic_curiosity.launch.methods import METHODS, Shape
 
 STARTUP_SCRIPT = pathlib.Path(__file__).with_name("startup_script.sh")
 
 
-@dataclasses.dataclass(frozen=True)
-class Shape:
-    machine_type: str
-    gpu_type: str | None
-    gpu_count: int
-
-
-DEFAULT_SHAPES = {
-    "ppo": Shape("custom-12-32768", "nvidia-tesla-p100", 1),
-    "ppo_plus_ec": Shape("custom-12-52224", "nvidia-tesla-p100", 1),
-    "ppo_plus_eco": Shape("custom-16-105472", "nvidia-tesla-p100", 2),
-    "ppo_plus_grid_oracle": Shape("custom-12-32768", "nvidia-tesla-p100", 1),
-    # The peers run 128 envs (the papers'): more vCPUs to step them, memory for 128 x 128 frames.
-    "ppo_plus_icm": Shape("custom-12-32768", "nvidia-tesla-p100", 1),
-    "ppo_plus_curiosity": Shape("custom-32-65536", "nvidia-tesla-p100", 1),
-    "ppo_plus_rnd": Shape("custom-32-65536", "nvidia-tesla-p100", 1),
-    # The episodic-novelty family on MiniGrid: small symbolic frames, PPO's own shape suffices.
-    **{name: Shape("custom-12-32768", "nvidia-tesla-p100", 1)
-       for name in ("ppo_plus_ride", "ppo_plus_counts", "ppo_plus_episodic_counts",
-                    "ppo_plus_ngu_episodic", "ppo_plus_e3b")},
-}
+# Per method, the machine its record names (kept by name for callers of the fleet).
+DEFAULT_SHAPES = {m.name: m.shape for m in METHODS.values()}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,12 +16,14 @@ from episodic_curiosity.workdir import RunDir, run_path
 
 
 def gin_files(method: methods.Method, scenario: str, preset: str | None):
-    """method -> scenario family (engine) -> scenario -> method on that scenario -> preset: later
-    files override earlier ones."""
+    """method -> scenario family (engine) -> method on that family -> scenario -> method on that
+    scenario -> preset: later files override earlier ones."""
     files = list(method.gin_files)
-    family_file = configuration.GIN_DIR / "scenarios" / f"{envs.get(scenario).engine}.gin"
-    if family_file.is_file():
-        files.append(family_file)
+    engine = envs.get(scenario).engine
+    for family_file in (configuration.GIN_DIR / "scenarios" / f"{engine}.gin",
+                        configuration.GIN_DIR / "methods" / method.name / f"{engine}.gin"):
+        if family_file.is_file():
+            files.append(family_file)
     scenario_file = configuration.GIN_DIR / "scenarios" / f"{scenario}.gin"
     if scenario_file.is_file():
         files.append(scenario_file)
@@ -52,13 +54,12 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
         preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None) -> RunDir:
     """Validates every input before anything is written, then runs the method's stages."""
     method = methods.get(method_name)
-    if method.needs_pixels and envs.get(scenario).symbolic:
-        raise UsageError(f"{method_name} needs pixel observations and {scenario} is MiniGrid's "
-                         f"symbolic view; use --scenario={scenario}_rgb")
+    methods.check_observations(method, envs.get(scenario))
     if run_number < 0:
         raise UsageError(f"--run_number must be >= 0, got {run_number}")
     if r_networks_path and not method.needs_offline_rnet:
-        raise UsageError(f"--r_networks_path is for ppo_plus_ec, not {method_name}")
+        offline_ones = ", ".join(m.name for m in methods.METHODS.values() if m.needs_offline_rnet)
+        raise UsageError(f"--r_networks_path is for {offline_ones}, not {method_name}")
     run_dir = RunDir(run_path(workdir, method_name, scenario, run_number))
     rnet_dir = r_networks_path or run_dir.r_networks
     bindings = [f"train_policy.scenario = '{scenario}'", f"train_policy.seed = {run_number}"]
