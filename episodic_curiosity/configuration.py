@@ -1,9 +1,11 @@
 """Gin files and bindings -> configured library, with bad input reported as one line."""
 
+import difflib
 import importlib
 import inspect
 import pathlib
 import pkgutil
+import re
 
 import gin
 
@@ -48,6 +50,55 @@ def parameters(configurable):
             and name not in (configurable.denylist or ())}
 
 
+_UNKNOWN_PARAMETER = re.compile(r"Configurable '([\w.]+)' (?:doesn't have a parameter named|"
+                                r"has denylisted kwarg) '(\w+)'")
+_UNKNOWN_CONFIGURABLE = re.compile(r"No configurable matching '([\w.]+)'")
+
+
+def suggestion(message: str, text: str = "") -> str | None:
+    """'did you mean X?' for gin's error `message` about an unknown name, or None.
+
+    A parameter of that name in another configurable is the strong hint (`train_policy.num_envs`
+    -> PPOConfig.num_envs; of those, the ones the configuration binds elsewhere, when any);
+    otherwise the closest names by difflib. `text`: the configuration parsed (files, bindings).
+    """
+    known = {c.name: set(parameters(c)) for c in configurables()}
+    mentions = {name: len(re.findall(rf"(?<![\w.]){re.escape(name)}\.", text)) for name in known}
+
+    def owners(parameter, besides=None):  # 'C.parameter' for each C that has it
+        found = [c for c, params in known.items() if parameter in params and c != besides]
+        bound = [c for c in found if mentions[c]]  # those the configuration binds, when any
+        return [f"{c}.{parameter}" for c in sorted(bound or found, key=lambda c: -mentions[c])]
+
+    def close_parameters(parameter):  # parameters named like it, anywhere
+        everywhere = sorted({p for params in known.values() for p in params})
+        return [name for p in difflib.get_close_matches(parameter, everywhere, n=2, cutoff=0.75)
+                for name in owners(p)]
+
+    match = _UNKNOWN_PARAMETER.search(message)
+    if match:
+        configurable, parameter = match.group(1).rpartition(".")[2], match.group(2)
+        own = difflib.get_close_matches(parameter, sorted(known.get(configurable, ())), n=2,
+                                        cutoff=0.7)
+        close = (owners(parameter, besides=configurable)
+                 or [f"{configurable}.{p}" for p in own] or close_parameters(parameter))
+    else:
+        match = _UNKNOWN_CONFIGURABLE.search(message)
+        if not match:
+            return None
+        configurable = match.group(1).rpartition(".")[2]
+        names = difflib.get_close_matches(configurable, sorted(known), n=3, cutoff=0.6)
+        bound = re.findall(rf"(?<![\w.]){re.escape(configurable)}\.(\w+)", text)
+        if bound:  # the parameter it was bound with: Configurable.parameter where it exists
+            parameter = bound[0]
+            close = [f"{c}.{parameter}" for c in names if parameter in known[c]] or names
+        else:
+            close = names
+    if not close:
+        return None
+    return f"did you mean {' or '.join(close[:2])}?"
+
+
 def parse(files=(), bindings=()):
     """Clears gin, then applies `files` and `bindings` in order (later ones win)."""
     register_configurables()
@@ -59,8 +110,12 @@ def parse(files=(), bindings=()):
         gin.parse_config_files_and_bindings([str(p) for p in files], list(bindings))
     except Exception as e:  # gin raises ValueError, SyntaxError, KeyError... for bad bindings
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UsageError(f"bad gin configuration: {message}; bindings look like "
-                         "'PPOConfig.learning_rate = 2.5e-4' (see gin/ for valid names)") from e
+        text = "\n".join([*(pathlib.Path(p).read_text() for p in files), *bindings])
+        hint = suggestion(message, text)
+        raise UsageError(f"bad gin configuration: {message.rstrip('.')}; "
+                         + (f"{hint} " if hint else "")
+                         + "bindings look like 'PPOConfig.learning_rate = 2.5e-4' (see gin/ for "
+                         "valid names)") from e
 
 
 def query(name: str, default):

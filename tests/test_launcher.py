@@ -83,6 +83,9 @@ def assert_one_line_error(result, *needles):
     (["--method=ppo", "--scenario=atlantis"], ["atlantis", "doom_dense"]),
     (["--method=ppo", "--gin_bindings=PPOConfig.learning_rate = = 3"], ["gin"]),
     (["--method=ppo", "--gin_bindings=NoSuchThing.x = 3"], ["NoSuchThing"]),
+    # An unknown parameter names the nearest valid one (tests/test_configuration.py: more).
+    (["--method=ppo", "--gin_bindings=train_policy.num_envs = 0"],
+     ["train_policy", "num_envs", "did you mean PPOConfig.num_envs"]),
     (["--method=ppo", "--preset=huge"], ["huge", "smoke"]),
     (["--method=ppo", "--no_such_flag=1"], ["no_such_flag"]),
     # Numeric gin parameters: checked before the run directory exists.
