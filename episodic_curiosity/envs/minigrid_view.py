@@ -107,6 +107,10 @@ class GridCache:
             if obj.cur_pos is not None:
                 self.refresh(*obj.cur_pos)
 
+    def synced(self) -> "GridCache":
+        self.sync()
+        return self
+
     @property
     def grid_codes(self) -> np.ndarray:
         """The unpadded encoding, equal to `env.grid.encode()`."""
