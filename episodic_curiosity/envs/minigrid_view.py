@@ -13,7 +13,7 @@ keys against minigrid's own code on every MiniGrid scenario.
 import hashlib
 
 import numpy as np
-from minigrid.core.constants import OBJECT_TO_IDX
+from minigrid.core.constants import DIR_TO_VEC, OBJECT_TO_IDX
 from minigrid.core.world_object import Wall
 
 VIEW = 7  # minigrid's default agent_view_size, the RIDE tasks' view
@@ -34,6 +34,22 @@ def _window_order() -> list[np.ndarray]:
 
 
 _ORDERS = _window_order()
+
+
+_VISIBLE: dict[bytes, np.ndarray] = {}  # opaque pattern -> visibility mask; a few thousand
+_MAX_PATTERNS = 1 << 16
+
+
+def visible(opaque: np.ndarray) -> np.ndarray:
+    """`_visible` of a 7x7 bool array, as a [7, 7, 1] mask; memoised by the pattern (views
+    repeat: walls sit where they sat)."""
+    key = np.packbits(opaque).tobytes()
+    mask = _VISIBLE.get(key)
+    if mask is None:
+        mask = np.asarray(_visible(opaque.tolist()))[..., None]
+        if len(_VISIBLE) < _MAX_PATTERNS:
+            _VISIBLE[key] = mask
+    return mask
 
 
 def _visible(opaque) -> list[list[bool]]:
@@ -65,11 +81,16 @@ class GridCache:
         """Encodes the whole grid (after a reset drew a new layout)."""
         self.grid = grid = self.env.grid
         self.width, self.height = grid.width, grid.height
-        objects = grid.grid
-        codes = np.array([_EMPTY_CODE if obj is None else obj.encode() for obj in objects],
-                         np.uint8).reshape(self.height, self.width, 3).transpose(1, 0, 2)
-        opaque = np.array([obj is not None and not obj.see_behind() for obj in objects],
-                          bool).reshape(self.height, self.width).T
+        objects = grid.grid  # mostly walls and empty cells: their codes need no call
+        kinds = np.array([0 if obj is None else 1 if type(obj) is Wall else 2
+                          for obj in objects], np.int8)
+        flat = np.empty((len(objects), 3), np.uint8)
+        flat[kinds == 0], flat[kinds == 1] = _EMPTY_CODE, _WALL_CODE
+        blocking = kinds == 1
+        for k in np.flatnonzero(kinds == 2):
+            flat[k], blocking[k] = objects[k].encode(), not objects[k].see_behind()
+        codes = flat.reshape(self.height, self.width, 3).transpose(1, 0, 2)
+        opaque = blocking.reshape(self.height, self.width).T
         inner = (slice(VIEW, VIEW + self.width), slice(VIEW, VIEW + self.height))
         self.codes = np.empty((self.width + 2 * VIEW, self.height + 2 * VIEW, 3), np.uint8)
         self.codes[:] = _WALL_CODE
@@ -102,7 +123,8 @@ class GridCache:
         if env.grid is not self.grid:
             self.rebuild()
             return
-        self.refresh(*env.front_pos)
+        (dx, dy), (x, y) = DIR_TO_VEC[env.agent_dir], env.agent_pos  # env.front_pos, faster
+        self.refresh(x + int(dx), y + int(dy))
         for obj in getattr(env, "changing_objects", ()):
             if obj.cur_pos is not None:
                 self.refresh(*obj.cur_pos)
@@ -125,8 +147,7 @@ class GridCache:
         order = _ORDERS[env.agent_dir]
         codes = self.codes[window].reshape(-1, 3)[order].reshape(VIEW, VIEW, 3)
         opaque = self.opaque[window].reshape(-1)[order].reshape(VIEW, VIEW)
-        image = np.where(np.asarray(_visible(opaque.tolist()))[..., None], codes, 0)
-        image = image.astype(np.uint8)
+        image = np.where(visible(opaque), codes, np.uint8(0))
         carried = env.carrying
         image[VIEW // 2, VIEW - 1] = carried.encode() if carried else _EMPTY_CODE
         return image
