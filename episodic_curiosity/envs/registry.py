@@ -274,6 +274,7 @@ _MINIGRID = (
     ("multiroom_n2_s4", "MiniGrid-MultiRoom-N2-S4-v0", {}, 40),
     ("doorkey_5x5", "MiniGrid-DoorKey-5x5-v0", {}, 250),
     ("doorkey_8x8", "MiniGrid-DoorKey-8x8-v0", {}, 640),
+    ("doorkey_6x6", "MiniGrid-DoorKey-6x6-v0", {}, 360),
 )
 
 
