@@ -57,6 +57,7 @@ RULES = {
     "train_policy.checkpoint_every_updates": _count,
     "train_policy.keep_checkpoints": _count,
     "train_policy.torch_threads": _index,
+    "train_policy.update_threads": _index,
     "train_policy.compile_mode": choice(*COMPILE_MODES),
     "EpisodicCuriosity.precision": choice(*PRECISIONS),
     "EpisodicCuriosityOnline.precision": choice(*PRECISIONS),
