@@ -105,6 +105,8 @@ METHODS = {m.name: m for m in [
            reward="DynamicsCuriosity", shape=PEER_SHAPE),
     Method("ppo_plus_rnd", "PPO + Random Network Distillation: two value heads, normalised "
            "non-episodic intrinsic return", reward="RND", shape=PEER_SHAPE),
+    Method("ppo_plus_noveld", "PPO + NovelD (RND novelty gained by a step, first visits of the "
+           "episode)", reward="NovelD"),
 ]}
 
 
