@@ -43,6 +43,7 @@ import traceback
 import numpy as np
 from absl import app, flags
 
+import minigrid_rows
 import reference_rates
 from variants import RNET_METHODS, VARIANTS, applies, bindings
 
@@ -104,50 +105,11 @@ def tensor_megabytes(state) -> float:
     return state.numel() * state.element_size() / 2**20 if hasattr(state, "numel") else 0.0
 
 
-def rollout_length(method, scenario) -> int:
-    """PPOConfig.num_steps as the launcher's files set it (MiniGrid's family file: 128)."""
-    return configuration.query_files(local.gin_files(methods.get(method), scenario, None),
-                                     "PPOConfig.num_steps", 256)
-
-
-def minigrid_raw_rows(scenario, num_envs, total_steps):
-    """MiniGrid beside the toolkit's env: plain minigrid (gym.make, the envs stepped in one
-    process, no wrappers), and the toolkit's env with minigrid's own observation code (the path
-    before minigrid_view.GridCache)."""
-    import gymnasium as gym
-
-    from episodic_curiosity.envs import minigrid, registry
-    name = scenario.removeprefix("minigrid_").removesuffix("_rgb")
-    env_id, kwargs = next((i, k) for n, i, k, _ in registry._MINIGRID if n == name)
-    view = "rgb" if scenario.endswith("_rgb") else "symbolic"
-
-    def rate(env_list):
-        rng = np.random.default_rng(0)
-        for env in env_list:
-            env.reset(seed=0)
-        iterations = max(1, total_steps // num_envs)
-        start = time.perf_counter()
-        for _ in range(iterations):
-            for env in env_list:
-                _, _, terminated, truncated, _ = env.step(int(rng.integers(7)))
-                if terminated or truncated:
-                    env.reset()
-        return iterations * num_envs / (time.perf_counter() - start)
-
-    make = (lambda: minigrid.MultiRoomNoisyTVEnv(**kwargs)) if env_id == "noisytv" else (
-        lambda: gym.make(env_id, **kwargs))
-    plain = rate([make() for _ in range(num_envs)])
-    before = rate([minigrid.MiniGridTask(lambda: minigrid.make_raw(env_id, kwargs), seed, view,
-                                         fast_view=False) for seed in range(num_envs)])
-    return [_row(f"plain minigrid, {num_envs} envs in one process", plain),
-            _row(f"our env with minigrid's gen_obs (before), {num_envs} envs in process", before)]
-
-
 def configure_training(method, scenario, num_envs, workers, updates, device, tmp,
                        rnet_width=64, extra=()) -> int:
     """Parses the launcher's gin files for `method` with the benchmark's bindings (evaluation and
     checkpoints off, `updates` + 1 updates); returns the batch size (env steps per update)."""
-    num_steps = rollout_length(method, scenario)
+    num_steps = minigrid_rows.rollout_length(method, scenario)
     batch = num_envs * num_steps
     bindings = SHORT_WARMUP + [
         f"train_policy.scenario = '{scenario}'", f"PPOConfig.num_envs = {num_envs}",
@@ -273,7 +235,7 @@ def _memory(rss, policy, bonus, cuda):
 
 
 def reference_rows(s, n):
-    num_steps = rollout_length("ppo", s)
+    num_steps = minigrid_rows.rollout_length("ppo", s)
     rows = [_row("PPO update alone (ceiling)",
                  in_fresh_process(reference_rates.update_ceiling, s, n, num_steps, _device()))]
     if FLAGS.peer == "sb3":
@@ -315,7 +277,7 @@ def main(argv):
     rows = [_row("raw env, 1 env in process", single),
             _row(f"raw env, {n} envs / {w} subprocess workers", vector)]
     if envs.get(s).engine == "minigrid":
-        rows += minigrid_raw_rows(s, n, FLAGS.raw_steps)
+        rows += [_row(name, rate) for name, rate in minigrid_rows.raw_rows(s, n, FLAGS.raw_steps)]
     rows += reference_rows(s, n) + method_rows(s, n, w)
     print_table(s, n, rows, vector)
     print_compute(s, n)

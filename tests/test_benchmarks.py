@@ -67,10 +67,10 @@ def test_every_variant_binds_real_options():
 
 
 def test_minigrid_rows_time_plain_minigrid_and_the_path_before_the_grid_cache():
-    import throughput
-    rows = throughput.minigrid_raw_rows("minigrid_doorkey_5x5", num_envs=2, total_steps=40)
-    assert [name.split(",")[0] for name, _, _ in rows] == [
+    import minigrid_rows
+    rows = minigrid_rows.raw_rows("minigrid_doorkey_5x5", num_envs=2, total_steps=40)
+    assert [name.split(",")[0] for name, _ in rows] == [
         "plain minigrid", "our env with minigrid's gen_obs (before)"]
-    assert all(rate > 0 for _, rate, _ in rows)
-    assert throughput.rollout_length("ppo", "minigrid_doorkey_5x5") == 128  # the family file's
-    assert throughput.rollout_length("ppo", "doom_dense") == 256
+    assert all(rate > 0 for _, rate in rows)
+    assert minigrid_rows.rollout_length("ppo", "minigrid_doorkey_5x5") == 128  # the family file's
+    assert minigrid_rows.rollout_length("ppo", "doom_dense") == 256
