@@ -18,7 +18,6 @@ import gin
 import numpy as np
 import torch
 
-from episodic_curiosity import validation
 from episodic_curiosity.rewards.base import done_mask, reached_obs
 from episodic_curiosity.rewards.counts import EpisodicCounter
 from episodic_curiosity.rewards.rnd import RND
@@ -40,8 +39,6 @@ class NovelD(RND):
 
     def __init__(self, num_envs, scenario, device, coef: float = 0.05, alpha: float = 0.5,
                  normalize_obs: bool = False):
-        validation.real("NovelD.coef", coef, 0.0)
-        validation.real("NovelD.alpha", alpha, 0.0)
         super().__init__(num_envs, scenario, device)  # the predictor's numbers: RND.* bindings
         self.coef, self.alpha, self.normalize_obs = coef, alpha, normalize_obs
         if not normalize_obs:
