@@ -107,6 +107,8 @@ METHODS = {m.name: m for m in [
            "non-episodic intrinsic return", reward="RND", shape=PEER_SHAPE),
     Method("ppo_plus_noveld", "PPO + NovelD (RND novelty gained by a step, first visits of the "
            "episode)", reward="NovelD"),
+    Method("ppo_plus_re3", "PPO + RE3 (k-NN state entropy in a fixed random encoder's space, "
+           "decaying coefficient)", reward="RE3"),
 ]}
 
 
