@@ -133,7 +133,8 @@ def _refused_checkpoint(tmp_path, network, meta, *needles):
 
 def test_checkpoint_of_another_scenario_is_refused(tmp_path):
     _refused_checkpoint(tmp_path, {}, {"scenario": "doom_basic", "obs_shape": [84, 84, 3],
-                                       "num_actions": 3}, "doom_basic", "new --workdir")
+                                       "num_actions": 3}, "doom_basic",
+                        "rerun with the --method and --scenario it was written for")
 
 
 def test_checkpoint_of_another_method_is_refused(tmp_path):

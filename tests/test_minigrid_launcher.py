@@ -11,6 +11,11 @@ TINY = ["--scenario=minigrid_multiroom_n2_s4", "--preset=tiny"]
 TINY_BATCH, TINY_TOTAL = 4 * 64, 4096  # gin/presets/tiny.gin
 
 
+def _episodes_in_first_update(run, killed_at):
+    with open(run / "progress.csv", newline="") as f:
+        return next(int(r["episodes"]) for r in csv.DictReader(f) if int(r["step"]) > killed_at)
+
+
 def steps(path):
     with open(path, newline="") as f:
         return [int(row["step"]) for row in csv.DictReader(f)]
@@ -28,8 +33,15 @@ def test_sigkill_then_rerun_resumes_with_the_bonus_state(tmp_path, method):
     assert saved["model"]["embedding"] and saved["model"]["optimizer"]["state"]
     result = run_launcher(f"--method={method}", *TINY, f"--workdir={tmp_path}")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (f"resuming minigrid_multiroom_n2_s4 at step {killed_at}"
-            in (run / "log.txt").read_text())
+    log = (run / "log.txt").read_text()
+    assert f"resuming minigrid_multiroom_n2_s4 at step {killed_at}" in log
+    # The return window was checkpointed: the first update after the resume averages over the
+    # episodes before the kill as well, it does not start from none ("return n/a").
+    after = log.split(f"resuming minigrid_multiroom_n2_s4 at step {killed_at}")[1]
+    first = next(line for line in after.splitlines() if " | update " in line)
+    window = int(first.split("(last ")[1].split()[0])
+    assert "return n/a" not in first
+    assert window > _episodes_in_first_update(run, killed_at), first
     assert steps(run / "progress.csv") == list(range(TINY_BATCH, TINY_TOTAL + 1, TINY_BATCH))
     with open(run / "progress.csv", newline="") as f:
         assert all(row["intrinsic_bonus_mean"] for row in csv.DictReader(f))

@@ -15,8 +15,11 @@ def _meta(scenario_name, network, bonus_module) -> dict:
             "intrinsic_reward": type(bonus_module).__name__ if bonus_module else None}
 
 
-def restore(directory, scenario_name, network, learner, bonus_module, seed) -> tuple[int, int]:
-    """Loads the newest checkpoint into the run's objects; returns (step, update).
+def restore(directory, scenario_name, network, learner, bonus_module,
+            seed) -> tuple[int, int, list]:
+    """Loads the newest checkpoint into the run's objects; returns (step, update, the stats of
+    the training episodes in the return window when it was written: the resumed reward_train
+    curve continues from them).
 
     A fresh run (no checkpoint) seeds torch and numpy with `seed` instead.
     """
@@ -24,13 +27,14 @@ def restore(directory, scenario_name, network, learner, bonus_module, seed) -> t
     if state is None:
         torch.manual_seed(seed)
         np.random.seed(seed)
-        return 0, 0
+        return 0, 0, []
     mine = _meta(scenario_name, network, bonus_module)
     saved = state.get("meta", {})
     # Keys an older version did not write are not checked (its checkpoints stay resumable).
     if any(saved[k] != mine[k] for k in mine if k in saved):
         raise UsageError(f"checkpoint in {directory} was written for {saved}, this run is {mine}; "
-                         "use a new --workdir (or the matching --method and --scenario)")
+                         "to keep it, rerun with the --method and --scenario it was written for; "
+                         "to start another run, pass a new --run_number or --workdir")
     try:
         network.load_state_dict(state["network"])
         learner.optimizer.load_state_dict(state["optimizer"])
@@ -42,14 +46,16 @@ def restore(directory, scenario_name, network, learner, bonus_module, seed) -> t
         raise UsageError(f"checkpoint in {directory} does not fit this run "
                          f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
     checkpoint.restore_rng_state(state["rng"])
-    return state["step"], state["update"]
+    return state["step"], state["update"], state.get("recent_episodes", [])
 
 
-def save(directory, step, update, scenario_name, network, learner, bonus_module, keep) -> None:
+def save(directory, step, update, scenario_name, network, learner, bonus_module, keep,
+         recent_episodes=()) -> None:
     checkpoint.save(directory, step, {
         "update": update, "network": network.state_dict(),
         "optimizer": learner.optimizer.state_dict(), "rng": checkpoint.rng_state(),
         "intrinsic_reward": bonus_module.state_dict() if bonus_module else {},
         "int_normalizer": (learner.int_normalizer.state_dict()
                            if learner.int_normalizer is not None else None),
-        "meta": _meta(scenario_name, network, bonus_module)}, keep=keep)
+        "meta": _meta(scenario_name, network, bonus_module),
+        "recent_episodes": [dict(e) for e in recent_episodes]}, keep=keep)

@@ -144,8 +144,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
     run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward, compile_mode,
                  keep_freed_memory)
     run_dir.create()
-    step, update = run_state.restore(run_dir.checkpoints, scenario, run.network, run.learner,
-                                     run.bonus_module, seed)
+    step, update, recent = run_state.restore(run_dir.checkpoints, scenario, run.network,
+                                             run.learner, run.bonus_module, seed)
     # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
     # The logger checks progress.csv's columns before it writes anything.
     log = RunLogger(run_dir, step if update else -1,
@@ -153,6 +153,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                     total_steps=total_steps, description=f"train {scenario}",
                     config_text=gin.config_str(),
                     log_success="success" in run.scenario.features)
+    log.recent.extend(recent)  # the return window goes on where the checkpoint left it
     # Everything is validated: from here on the run directory is written.
     atomic_write_text(run_dir.gin_config, gin.config_str())
     absl_logging.info("%s %s at step %d of %d in %s on %s", "resuming" if step else "starting",
@@ -210,7 +211,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
             if update % checkpoint_every_updates == 0 or update == num_updates:
                 with record_function("checkpoint"):
                     run_state.save(run_dir.checkpoints, step, update, scenario, run.network,
-                                   run.learner, run.bonus_module, keep_checkpoints)
+                                   run.learner, run.bonus_module, keep_checkpoints, log.recent)
                 atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
     finally:
         train_env.close()
