@@ -1,4 +1,4 @@
-"""The run directory layout of DESIGN.md, in one place: every binary and the launcher use it."""
+"""The run directory layout, in one place: every binary and the launcher use it."""
 
 import fcntl
 import os

@@ -1,6 +1,7 @@
 """PPO (clipped objective, GAE, value clipping, entropy bonus), CleanRL-readable, in PyTorch.
 
-Defaults are the paper's DMLab PPO numbers (DESIGN.md); every one is a gin parameter.
+Defaults are the paper's DMLab PPO numbers (Savinov et al. 2019, appendix, and the original
+code's PPO settings); every one is a gin parameter.
 
 Two reward streams (RND's, the curiosity study's): when the intrinsic reward is a separate stream
 the network has an extrinsic and an intrinsic value head, each stream gets its own GAE (the

@@ -1,7 +1,8 @@
 """Episodic curiosity (EC) and its online variant (ECO): bonus = alpha * (beta - similarity).
 
 Each frame is embedded once; its comparator projection is compared with every memory slot in one
-batched call, and stored if novel. Numbers are the paper's (DESIGN.md, "The algorithm").
+batched call, and stored if novel. Numbers are the paper's (Savinov et al. 2019, Sec. 2, and the
+original code).
 
 The R-network sees the scenario's raw view (`info["raw_obs"]`, 120x160 like the paper's DMLab
 frames; the env factories keep it with `env_factories.keep_raw_obs = True`), or with
