@@ -1,5 +1,5 @@
 """`python -m episodic_curiosity.envs --list` (every scenario with engine, actions, episode length)
-and `--gallery out.png` (one frame per scenario)."""
+and `--gallery out.png` (one picture per scenario, as its player sees it, and maps)."""
 
 from absl import flags
 
@@ -7,7 +7,7 @@ from episodic_curiosity import cli
 from episodic_curiosity.envs import gallery, registry
 
 flags.DEFINE_bool("list", False, "Print every registered scenario (the default).")
-flags.DEFINE_string("gallery", None, "Write one frame per scenario to this PNG file.")
+flags.DEFINE_string("gallery", None, "Write one picture per scenario (and maps) to this PNG file.")
 flags.DEFINE_list("scenarios", None, "With --gallery: only these scenarios.")
 FLAGS = flags.FLAGS
 
@@ -26,8 +26,10 @@ def main(argv):
     if FLAGS.gallery:
         for name in FLAGS.scenarios or []:
             registry.get(name)  # unknown names: one line, before any env starts
-        gallery.render(FLAGS.gallery, FLAGS.scenarios)
-        print(f"wrote {FLAGS.gallery}")
+        labels = gallery.render(FLAGS.gallery, FLAGS.scenarios).labels
+        maps = sum(note == "map" for _, note in labels)
+        print(f"wrote {FLAGS.gallery}: {len(labels)} tiles, {len(labels) - maps} scenarios "
+              f"and {maps} maps")
     if FLAGS.list or not FLAGS.gallery:
         _print_list()
 
