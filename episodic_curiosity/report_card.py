@@ -27,6 +27,7 @@ import torch
 from absl import logging
 
 from episodic_curiosity import envs
+from episodic_curiosity.envs import actions
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.episodic_curiosity import EpisodicCuriosity
 from episodic_curiosity.rnet import data
@@ -109,16 +110,10 @@ def bonus_trace(rnet, scenario, frames, device="cpu", seed=0):
 
 
 def _action_index(env, engine):
-    """Action names -> indices: MiniWorld mazes and Ant share (forward 0, turn left 4, turn
-    right 5), MiniGrid has (left 0, right 1, forward 2); VizDoom's come from the game's buttons
-    (doom_basic has no forward or turn: the scripted agents cannot play it)."""
-    if engine == "vizdoom":
-        names = [b.name for b in env.unwrapped._game.get_available_buttons()]
-        lookup = {"forward": "MOVE_FORWARD", "left": "TURN_LEFT", "right": "TURN_RIGHT"}
-        return {k: names.index(v) for k, v in lookup.items() if v in names}
-    if engine == "minigrid":
-        return {"forward": 2, "left": 0, "right": 1}
-    return {"forward": 0, "left": 4, "right": 5}
+    """Move name (forward, left, right; backward where present) -> action index, from the
+    engine's own action names (doom_basic has no forward or turn: the scripted agents cannot
+    play it)."""
+    return actions.move_index(actions.action_names(env, engine))
 
 
 def missing_actions(scenario_name) -> list[str]:

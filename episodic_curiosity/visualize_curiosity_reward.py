@@ -21,7 +21,7 @@ from absl import flags
 
 from episodic_curiosity import cli, configuration, envs
 from episodic_curiosity.agents import trainer
-from episodic_curiosity.analysis import maps, policy as policy_lib, video
+from episodic_curiosity.analysis import episode_video, policy as policy_lib, video
 from episodic_curiosity.analysis.curiosity_trace import CuriosityTrace, TaskRewardTrace
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import local, methods
@@ -63,35 +63,6 @@ def _actions(path: pathlib.Path):
     return json.loads(path.read_text())
 
 
-def episode_frames(env, choose, trace, num_steps):
-    """Frames of one episode and the actions taken; `trace` gives the bar's value per step."""
-    steps = policy_lib.play(env, choose, num_steps)
-    obs, info = next(steps)
-    panel = video.MapPanel(maps.for_env(env, info.get("agent_xy", (0, 0)), video.MAP),
-                           trace.scale)
-    trace.begin(obs, info)
-    panel.step(info.get("agent_xy", (0, 0)), None)
-    frames, actions = [_frame(obs, None, panel, trace, trace.memory_xy(), 0)], []
-    for t, step in enumerate(steps, start=1):
-        memory = trace.memory_xy()
-        value = trace.step(step)
-        if not (step.terminated or step.truncated):  # the last step resets the memory: keep it
-            memory = trace.memory_xy()
-        panel.step(step.info.get("agent_xy", (0, 0)), trace.colour_value(value))
-        frames.append(_frame(step.next_obs, value, panel, trace, memory, t))
-        actions.append(step.action)
-    return frames, actions
-
-
-def _frame(obs, value, panel, trace, memory, t):
-    if FLAGS.visualization_type == "observation":
-        return video.upscale(obs[None])[0]
-    view = video.view_with_bar(obs, value, trace.scale,
-                               trace.label + ("" if value is None else f" {value:+.4f}"))
-    text = f"step {t}" + (f"  memory {len(memory)}/{trace.capacity}" if trace.capacity else "")
-    return np.concatenate([view, panel.render(memory, text)], axis=1)
-
-
 def main(argv):
     del argv
     policy_lib.set_torch_threads(FLAGS.torch_threads)
@@ -128,20 +99,21 @@ def main(argv):
             env = envs.make_env(spec.name, split, FLAGS.first_level + episode, obs_size,
                                 keep_raw_obs=True)
             try:
-                frames, actions = episode_frames(
-                    env, choose, trace,
-                    min(FLAGS.num_steps, len(saved)) if saved is not None else FLAGS.num_steps)
+                record = episode_video.record_episode(
+                    env, spec, choose, trace,
+                    min(FLAGS.num_steps, len(saved)) if saved is not None else FLAGS.num_steps,
+                    observation_only=FLAGS.visualization_type == "observation")
             finally:
                 env.close()
             path = workdir / f"video_{episode}.mp4"
-            video.write_mp4(path, frames, FLAGS.fps)
+            video.write_mp4(path, record.frames, FLAGS.fps)
             if FLAGS.frame_strip:
-                strip = video.frame_strip(frames, FLAGS.frame_strip)
+                strip = video.frame_strip(record.frames, FLAGS.frame_strip)
                 cv2.imwrite(str(workdir / f"video_{episode}_strip.png"),
                             cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
             if FLAGS.trajectory_mode == "save":
-                trajectory.write_text(json.dumps(actions))
-            print(f"wrote {path} ({len(frames)} frames)")
+                trajectory.write_text(json.dumps(record.actions))
+            print(f"wrote {path} ({len(record.frames)} frames)")
             bar.update(1)
 
 

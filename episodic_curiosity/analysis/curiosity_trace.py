@@ -70,3 +70,29 @@ class CuriosityTrace:
         count = int(self.module.memory.count[0])
         return [p for p in self.positions[:count] if p is not None]
 
+
+
+class BonusTrace:
+    """Any method's intrinsic reward on one env (its gin defaults, a run's trained state if
+    given): the bar shows its bonus per step, scaled by the largest seen so far."""
+
+    capacity = 0
+
+    def __init__(self, module, label: str):
+        self.module, self.label, self.scale = module, label, 1e-6
+
+    def begin(self, obs, info):
+        self.module.begin(obs[None], [info])
+
+    def step(self, step) -> float:
+        bonus = float(self.module.compute(step.obs[None], np.asarray([step.action]),
+                                          step.next_obs[None], np.asarray([step.terminated]),
+                                          np.asarray([step.truncated]), [step.info])[0])
+        self.scale = max(self.scale, abs(bonus))
+        return bonus
+
+    def colour_value(self, value):
+        return value
+
+    def memory_xy(self) -> list:
+        return []
