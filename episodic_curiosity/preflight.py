@@ -120,6 +120,8 @@ RULES = {
     "RE3.memory_size": _count,  # and >= num_envs, k + 1: RE3's constructor, which knows both
     "RE3.feature_dim": _count,
     "RE3.obs_size": lambda n, v: integer(n, v, NATURE_CNN_MIN_SIZE),
+    "Disagreement.num_models": lambda n, v: integer(n, v, 2),  # one model has no variance
+    "Disagreement.keep_prob": lambda n, v: real(n, v, 0.0, 1.0, low_open=True),
     "E3B.ridge": _positive,
     "DynamicsModel.embed_dim": _optional_count,
     "DynamicsModel.forward_loss_coef": lambda n, v: real(n, v, 0.0),

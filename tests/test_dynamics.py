@@ -103,3 +103,27 @@ def test_each_feature_space_has_a_gin_file(space):
         assert configuration.query("DynamicsCuriosity.feature_space", None) == space
     finally:
         gin.clear_config()
+
+
+def test_curiosity_runs_on_the_symbolic_minigrid_view():
+    """The study's frame convs do not fit a 7x7 view: random features there are RIDE's convs,
+    frozen, and the whitening is the view's; learned features are refused in one line."""
+    import numpy as np
+
+    from episodic_curiosity import envs
+    spec = envs.get("minigrid_doorkey_5x5")
+    module = dynamics.DynamicsCuriosity(num_envs=2, scenario=spec, device=torch.device("cpu"),
+                                        warmup_env_steps=1, num_minibatches=1, epochs=1)
+    assert isinstance(module.features, dynamics.GridRandomFeatures)
+    env = envs.make_env(spec.name, envs.Split.TEST, 0)
+    obs = np.stack([env.reset()[0], env.step(2)[0]])
+    env.close()
+    module.warmup(obs)
+    bonus = module.compute(obs, np.array([2, 0]), obs[::-1].copy(), np.zeros(2, bool),
+                           np.zeros(2, bool),
+                           [{}, {}])
+    module.update(0)
+    assert bonus.shape == (2,) and np.isfinite(bonus).all() and bonus.max() > 0
+    with pytest.raises(UsageError, match="random features only"):
+        dynamics.DynamicsCuriosity(num_envs=2, scenario=spec, device=torch.device("cpu"),
+                                   feature_space="idf")

@@ -109,6 +109,9 @@ METHODS = {m.name: m for m in [
            "episode)", reward="NovelD"),
     Method("ppo_plus_re3", "PPO + RE3 (k-NN state entropy in a fixed random encoder's space, "
            "decaying coefficient)", reward="RE3"),
+    Method("ppo_plus_disagreement", "PPO + Disagreement (variance of an ensemble of forward "
+           "models in a random feature space): pure curiosity", reward="Disagreement",
+           shape=PEER_SHAPE, gin=("ppo", "ppo_plus_curiosity", "ppo_plus_disagreement")),
 ]}
 
 

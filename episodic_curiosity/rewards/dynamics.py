@@ -27,6 +27,7 @@ from torch import nn
 from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.rewards import peer_nets
 from episodic_curiosity.rewards.base import IntrinsicReward
+from episodic_curiosity.rewards.state_embedding import StateEmbedding
 
 FEATURE_SPACES = ("pixels", "random", "idf", "vae")
 
@@ -127,6 +128,24 @@ class ForwardModel(nn.Module):
         return self.out(torch.cat([x, a], -1))
 
 
+class GridRandomFeatures(RandomFeatures):
+    """Frozen RIDE embedding convs: 128 features of MiniGrid's 7x7 view, as RND's MiniGrid
+    target (the study has no MiniGrid; its frame convs do not fit a 7x7 input)."""
+
+    def __init__(self, obs_shape):
+        nn.Module.__init__(self)
+        embedding = StateEmbedding(obs_shape)
+        self.net, self.out_dim = embedding.convs.requires_grad_(False), embedding.out_dim
+
+
+def _grid_features(scenario, feature_space):
+    if feature_space != "random":
+        raise UsageError(f"dynamics curiosity on MiniGrid's symbolic view has random features "
+                         "only; use --gin_bindings=\"DynamicsCuriosity.feature_space='random'\" "
+                         f"or --scenario={scenario.name}_rgb")
+    return GridRandomFeatures(scenario.obs_shape())
+
+
 @gin.configurable(denylist=["num_envs", "scenario", "device"])
 class DynamicsCuriosity(IntrinsicReward):
     """Args (defaults: the study's run.py):
@@ -159,9 +178,12 @@ class DynamicsCuriosity(IntrinsicReward):
             raise UsageError(not_one_of("feature space", feature_space, FEATURE_SPACES) +
                              " (--gin_bindings=\"DynamicsCuriosity.feature_space='random'\")")
         channels = scenario.obs_channels
-        self.features = FEATURES[feature_space](channels, feature_dim, obs_size,
-                                                scenario.num_actions, net=feature_net,
-                                                hidden=hidden).to(device)
+        if scenario.symbolic and feature_net is None:  # the study's 8x8/4 convs need frames
+            self.features = _grid_features(scenario, feature_space).to(device)
+        else:
+            self.features = FEATURES[feature_space](channels, feature_dim, obs_size,
+                                                    scenario.num_actions, net=feature_net,
+                                                    hidden=hidden).to(device)
         self.forward_model = ForwardModel(self.features.out_dim, scenario.num_actions,
                                           hidden, forward_blocks).to(device)
         params = [p for m in (self.features, self.forward_model) for p in m.parameters()
@@ -171,8 +193,8 @@ class DynamicsCuriosity(IntrinsicReward):
         self.num_minibatches, self.detach_features = num_minibatches, detach_features
         self.forward_weight, self.aux_weight = forward_weight, aux_weight
         self.reward_scale, self.sum_features = reward_scale, sum_features
-        self.whiten = (peer_nets.ObservationWhitener((obs_size, obs_size, channels), device,
-                                                     clip=None, global_std=True)
+        frame = scenario.obs_shape() if scenario.symbolic else (obs_size, obs_size, channels)
+        self.whiten = (peer_nets.ObservationWhitener(frame, device, clip=None, global_std=True)
                        if warmup_env_steps else None)
         self.store = peer_nets.TransitionStore()
 
