@@ -23,7 +23,6 @@ import textwrap
 
 import gin
 import numpy as np
-import torch
 from absl import logging
 
 from episodic_curiosity import envs

@@ -15,7 +15,6 @@ import json
 import pathlib
 
 import cv2
-import numpy as np
 import torch
 from absl import flags
 

@@ -1,12 +1,17 @@
 """Checks every peer intrinsic reward must pass: a transition seen many times earns less and
 less while a novel one stays high, and the state round trip is exact."""
 
+import csv
 import io
 
+import gin
 import numpy as np
+import pytest
 import torch
 
-from episodic_curiosity import envs
+from conftest import run_launcher
+from episodic_curiosity import configuration, envs
+from episodic_curiosity.launch import methods
 
 NUM_ENVS = 4
 
@@ -79,3 +84,62 @@ def round_trip_is_exact(make):
 
 def scenario(name: str = "doom_basic"):
     return envs.get(name)
+
+
+def round_trip_is_exact_on_episodes(make, transitions, warmup: int = 0, train: bool = True):
+    """As round_trip_is_exact on real episodes (`transitions`: the reset's (obs, infos), then
+    compute's arguments; long enough that episodes end and restart): a module restored after
+    100 steps scores the rest identically, and trains on identically. The later bonuses."""
+    torch.manual_seed(1)
+    original = make()
+    original.begin(*transitions[0])
+    for obs, *_ in transitions[1:1 + warmup]:
+        original.warmup(obs)
+    for t in transitions[1:101]:
+        original.compute(*t)
+    if train:
+        original.update(100)
+    torch.manual_seed(2)  # other weights and statistics: all must come from the state
+    restored = make()
+    restored.load_state_dict(through_a_file(original.state_dict()))
+    later = []
+    for t in transitions[101:]:
+        later.append(original.compute(*t))
+        np.testing.assert_array_equal(later[-1], restored.compute(*t))
+    if train:
+        for module in (original, restored):
+            torch.manual_seed(3)  # any random draw of the update: the global RNG, checkpointed
+            module.update(200)
+        np.testing.assert_array_equal(original.compute(*transitions[-1]),
+                                      restored.compute(*transitions[-1]))
+    return np.concatenate(later)
+
+
+def launcher_progress(workdir, method, bindings=(), scenario="minigrid_doorkey_5x5"):
+    """A `--preset=tiny` run of `method` from the launcher: its run directory and progress.csv
+    rows."""
+    result = run_launcher(f"--method={method}", f"--scenario={scenario}", "--preset=tiny",
+                          f"--workdir={workdir}", *[f"--gin_bindings={b}" for b in bindings])
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = workdir / method / scenario / "run_number_0"
+    with open(run / "progress.csv", newline="") as f:
+        return run, list(csv.DictReader(f))
+
+
+@pytest.fixture
+def one_thread_and_clean_gin():
+    """For modules that build rewards from gin: one torch thread, no gin left behind (use it
+    with `pytestmark = pytest.mark.usefixtures(...)` after importing it)."""
+    torch.set_num_threads(1)
+    gin.clear_config()
+    yield
+    gin.clear_config()
+
+
+def build(method, scenario, num_envs=NUM_ENVS, bindings=(), **kwargs):
+    """`method`'s intrinsic reward on `scenario`, configured by the method's gin files."""
+    configuration.parse(methods.get(method).gin_files, list(bindings))
+    reward = configuration.query("train_policy.intrinsic_reward", None)
+    return reward.scoped_configurable_fn(num_envs=num_envs, scenario=envs.get(scenario),
+                                         device=torch.device("cpu"), **kwargs)
+

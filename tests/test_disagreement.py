@@ -1,22 +1,17 @@
 """Disagreement: the variance of an ensemble of forward models, each trained on its own share of
 the data; the reference's numbers; familiar transitions fall, novel ones stay; exact resume."""
 
-import csv
 
-import gin
 import numpy as np
 import pytest
 import torch
 
 import peer_checks
-from conftest import run_launcher
-from episodic_curiosity import checkpoint, configuration, envs
+from peer_checks import one_thread_and_clean_gin  # noqa: F401 (a fixture)
+from episodic_curiosity import checkpoint
 from episodic_curiosity.agents import ppo
 from episodic_curiosity.errors import UsageError
-from episodic_curiosity.launch import methods
-from episodic_curiosity.rewards.disagreement import Disagreement
-from episodic_curiosity.rewards.dynamics import GridRandomFeatures
-from episodic_curiosity.rewards.dynamics import RandomFeatures
+from episodic_curiosity.rewards.dynamics import GridRandomFeatures, RandomFeatures
 from test_episodic_bonuses import _transitions
 from test_rnd import _minigrid_views
 
@@ -30,17 +25,11 @@ FAST = ["DynamicsCuriosity.learning_rate = 1e-3", "DynamicsCuriosity.epochs = 1"
 SHORT = ["DynamicsCuriosity.epochs = 1", "DynamicsCuriosity.num_minibatches = 2"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread_and_no_gin_left():
-    torch.set_num_threads(1)  # build() parses the method's gin afresh; none is left behind
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("one_thread_and_clean_gin")
 
 
 def build(scenario, num_envs=NUM_ENVS, bindings=(), **kwargs):
-    configuration.parse(methods.get("ppo_plus_disagreement").gin_files, list(bindings))
-    return Disagreement(num_envs=num_envs, scenario=envs.get(scenario),
-                        device=torch.device("cpu"), **kwargs)
+    return peer_checks.build("ppo_plus_disagreement", scenario, num_envs, bindings, **kwargs)
 
 
 def places(scenario, count):
@@ -134,36 +123,16 @@ def test_state_round_trip_is_exact_on_frames():
 
 def test_state_round_trip_is_exact_on_minigrid_episodes():
     transitions = _transitions(2, 160)  # 160 > 140 steps: episodes end and restart
-    torch.manual_seed(1)
-    original = build("minigrid_multiroom_n7_s4", num_envs=2, bindings=SHORT)
-    for obs, *_ in transitions[1:11]:
-        original.warmup(obs)
-    for t in transitions[1:101]:
-        original.compute(*t)
-    original.update(100)
-    torch.manual_seed(2)  # other weights and statistics: all must come from the state
-    restored = build("minigrid_multiroom_n7_s4", num_envs=2, bindings=SHORT)
-    restored.load_state_dict(peer_checks.through_a_file(original.state_dict()))
-    for t in transitions[101:]:
-        np.testing.assert_array_equal(original.compute(*t), restored.compute(*t))
-    for module in (original, restored):
-        torch.manual_seed(3)  # the dropout masks: the global RNG, which checkpoints keep
-        module.update(200)
-    np.testing.assert_array_equal(original.compute(*transitions[-1]),
-                                  restored.compute(*transitions[-1]))
+    peer_checks.round_trip_is_exact_on_episodes(
+        lambda: build("minigrid_multiroom_n7_s4", num_envs=2, bindings=SHORT), transitions,
+        warmup=10)
 
 
 def test_trains_from_the_launcher_on_the_symbolic_view(tmp_path):
     # Models 64 wide: at the reference's 512 each of the 8 checkpoints is 137 MB (5 models and
     # their Adam moments), most of the run's time here.
-    bindings = [*SHORT, "DynamicsCuriosity.hidden = 64"]
-    result = run_launcher("--method=ppo_plus_disagreement", "--scenario=minigrid_doorkey_5x5",
-                          "--preset=tiny", f"--workdir={tmp_path}",
-                          *[f"--gin_bindings={binding}" for binding in bindings])
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = tmp_path / "ppo_plus_disagreement" / "minigrid_doorkey_5x5" / "run_number_0"
-    with open(run / "progress.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    run, rows = peer_checks.launcher_progress(tmp_path, "ppo_plus_disagreement",
+                                              [*SHORT, "DynamicsCuriosity.hidden = 64"])
     assert len(rows) == 16 and all(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)
     assert all(float(r["intrinsic_forward_loss"]) > 0 for r in rows)
     saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]

@@ -1,35 +1,23 @@
 """NovelD: the gain in RND novelty, paid on first visits only; its numbers; exact resume."""
 
-import csv
 
-import gin
 import numpy as np
 import pytest
 import torch
 
 import peer_checks
-from conftest import run_launcher
-from episodic_curiosity import configuration, envs
-from episodic_curiosity.launch import methods
-from episodic_curiosity.rewards.noveld import NovelD
+from peer_checks import one_thread_and_clean_gin  # noqa: F401 (a fixture)
 from test_episodic_bonuses import _transitions
 from test_rnd import _minigrid_views
 
 NO = np.zeros(peer_checks.NUM_ENVS, bool)
 
 
-@pytest.fixture(autouse=True)
-def clean_gin():
-    torch.set_num_threads(1)
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("one_thread_and_clean_gin")
 
 
 def build(scenario, num_envs=peer_checks.NUM_ENVS, bindings=(), **kwargs):
-    configuration.parse(methods.get("ppo_plus_noveld").gin_files, list(bindings))
-    return NovelD(num_envs=num_envs, scenario=envs.get(scenario), device=torch.device("cpu"),
-                  **kwargs)
+    return peer_checks.build("ppo_plus_noveld", scenario, num_envs, bindings, **kwargs)
 
 
 def step(module, obs, next_obs, key, done=NO, reset_key=None):
@@ -110,35 +98,13 @@ def test_state_round_trip_is_exact_on_frames():
 
 def test_state_round_trip_is_exact_on_minigrid_episodes():
     transitions = _transitions(2, 160)  # 160 > 140 steps: episodes end and restart
-    torch.manual_seed(1)
-    original = build("minigrid_multiroom_n7_s4", num_envs=2)
-    original.begin(*transitions[0])
-    for t in transitions[1:101]:
-        original.compute(*t)
-    original.update(100)
-    torch.manual_seed(2)  # other weights: everything must come from the state
-    restored = build("minigrid_multiroom_n7_s4", num_envs=2)
-    restored.load_state_dict(peer_checks.through_a_file(original.state_dict()))
-    bonuses = []
-    for t in transitions[101:]:
-        bonuses.append(original.compute(*t))
-        np.testing.assert_array_equal(bonuses[-1], restored.compute(*t))
-    assert np.concatenate(bonuses).max() > 0
-    torch.manual_seed(3)
-    original.update(200)
-    torch.manual_seed(3)
-    restored.update(200)
-    np.testing.assert_array_equal(original.compute(*transitions[-1]),
-                                  restored.compute(*transitions[-1]))
+    bonuses = peer_checks.round_trip_is_exact_on_episodes(
+        lambda: build("minigrid_multiroom_n7_s4", num_envs=2), transitions)
+    assert bonuses.max() > 0
 
 
 def test_trains_from_the_launcher_on_the_symbolic_view(tmp_path):
-    result = run_launcher("--method=ppo_plus_noveld", "--scenario=minigrid_doorkey_5x5",
-                          "--preset=tiny", f"--workdir={tmp_path}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = tmp_path / "ppo_plus_noveld" / "minigrid_doorkey_5x5" / "run_number_0"
-    with open(run / "progress.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    _, rows = peer_checks.launcher_progress(tmp_path, "ppo_plus_noveld")
     assert len(rows) == 16 and all(float(r["intrinsic_bonus_mean"]) >= 0 for r in rows)
     assert any(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)
     assert all(0 < float(r["intrinsic_first_visit_fraction"]) <= 1 for r in rows)

@@ -1,34 +1,22 @@
 """RE3: k-NN distance in a fixed random encoder's space, its decaying coefficient, its numbers,
 exact resume."""
 
-import csv
 
-import gin
 import numpy as np
 import pytest
 import torch
 
 import peer_checks
-from conftest import run_launcher
-from episodic_curiosity import configuration, envs
-from episodic_curiosity.launch import methods
-from episodic_curiosity.rewards.re3 import RE3
+from peer_checks import one_thread_and_clean_gin  # noqa: F401 (a fixture)
 from test_episodic_bonuses import _transitions
 from test_rnd import _minigrid_views
 
 
-@pytest.fixture(autouse=True)
-def clean_gin():
-    torch.set_num_threads(1)
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("one_thread_and_clean_gin")
 
 
-def build(scenario, num_envs=1, **kwargs):
-    configuration.parse(methods.get("ppo_plus_re3").gin_files, [])
-    return RE3(num_envs=num_envs, scenario=envs.get(scenario), device=torch.device("cpu"),
-               **kwargs)
+def build(scenario, num_envs=1, bindings=(), **kwargs):
+    return peer_checks.build("ppo_plus_re3", scenario, num_envs, bindings, **kwargs)
 
 
 def reach(module, next_obs):
@@ -109,28 +97,14 @@ def test_state_round_trip_is_exact_on_frames():
 
 
 def test_state_round_trip_is_exact_on_minigrid_episodes():
-    transitions = _transitions(2, 160)
-    torch.manual_seed(1)
-    original = build("minigrid_multiroom_n7_s4", num_envs=2)
-    for t in transitions[1:101]:
-        original.compute(*t)
-    torch.manual_seed(2)  # another random encoder: it must come from the state
-    restored = build("minigrid_multiroom_n7_s4", num_envs=2)
-    restored.load_state_dict(peer_checks.through_a_file(original.state_dict()))
-    bonuses = []
-    for t in transitions[101:]:
-        bonuses.append(original.compute(*t))
-        np.testing.assert_array_equal(bonuses[-1], restored.compute(*t))
-    assert np.concatenate(bonuses).max() > 0
+    bonuses = peer_checks.round_trip_is_exact_on_episodes(
+        lambda: build("minigrid_multiroom_n7_s4", num_envs=2), _transitions(2, 160),
+        train=False)  # nothing of RE3 trains: its encoder is fixed
+    assert bonuses.max() > 0
 
 
 def test_trains_from_the_launcher_on_the_symbolic_view(tmp_path):
-    result = run_launcher("--method=ppo_plus_re3", "--scenario=minigrid_doorkey_5x5",
-                          "--preset=tiny", f"--workdir={tmp_path}")
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = tmp_path / "ppo_plus_re3" / "minigrid_doorkey_5x5" / "run_number_0"
-    with open(run / "progress.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    _, rows = peer_checks.launcher_progress(tmp_path, "ppo_plus_re3")
     # DoorKey-5x5's views repeat exactly: many steps have 3 copies in memory and earn 0.
     assert len(rows) == 16 and all(float(r["intrinsic_bonus_mean"]) >= 0 for r in rows)
     assert float(rows[0]["intrinsic_bonus_mean"]) > 0

@@ -19,7 +19,6 @@ training them, bonus eta * 0.5 * ||.||^2 added to the task reward, with the EC c
 """
 
 import gin
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
