@@ -21,6 +21,14 @@ def define_gin_flags():
     flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings applied after the files.")
 
 
+def define_accept_config_change():
+    """--accept_config_change, the same in every binary that resumes runs (docs/resuming.md)."""
+    flags.DEFINE_boolean("accept_config_change", False, "Resume a run whose configuration "
+                         "differs from this one in more than its length, cadences, device and "
+                         "threads: the change is appended, dated, to the run's "
+                         "config_history.jsonl. Without it such a resume is refused.")
+
+
 def run(main):
     """absl app.run for `main(argv)`, exiting 2 with one line on bad input."""
 

@@ -1,4 +1,5 @@
-"""Binary: train a policy in one run directory. Reruns resume from the newest checkpoint.
+"""Binary: train a policy in one run directory. Reruns resume from the newest checkpoint, with
+the run's own configuration (docs/resuming.md; another one needs --accept_config_change).
 
   python -m episodic_curiosity.train_policy --workdir=/tmp/run \
       --gin_config=gin/methods/ppo.gin --gin_bindings="train_policy.scenario='doom_dense'"
@@ -13,6 +14,7 @@ from episodic_curiosity.workdir import RunDir
 flags.DEFINE_string("workdir", None, "Run directory (created; resumed if it holds checkpoints).",
                     required=True)
 cli.define_gin_flags()
+cli.define_accept_config_change()
 flags.DEFINE_string("wandb_project", None, "Also log training scalars to this Weights & Biases "
                     "project (needs `pip install wandb`; off by default).")
 FLAGS = flags.FLAGS
@@ -26,7 +28,7 @@ def main(argv):
     preflight.check_numeric_bindings()
     run_dir = RunDir(FLAGS.workdir)
     with run_dir.lock():
-        trainer.train_policy(run_dir)
+        trainer.train_policy(run_dir, accept_config_change=FLAGS.accept_config_change)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,11 @@ class RunDir:
         return self.path / "operative_config.gin"
 
     @property
+    def config_history(self):
+        """The run's configuration changes on resume, appended (run_config.py)."""
+        return self.path / "config_history.jsonl"
+
+    @property
     def tensorboard(self):
         return self.path / "tensorboard"
 

@@ -47,6 +47,7 @@ flags.DEFINE_string("source", None, "gs:// url of a source archive to install on
                     "gs://BUCKET/<prefix>/source/.")
 flags.DEFINE_string("preset", None, "Preset(s) passed to launcher_script.py on every VM.")
 flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings passed to every run.")
+cli.define_accept_config_change()
 flags.DEFINE_integer("sync_seconds", 300, "How often each VM syncs its run to the bucket.")
 flags.DEFINE_boolean("i_understand_launching_vms_is_expensive", False,
                      "Without it the plan and its estimated cost are printed and nothing is "
@@ -142,7 +143,8 @@ def main(argv):
     bodies = [gce.instance_body(
         vm.name, FLAGS.zone, vm.shape.machine_type, vm.shape.gpu_type, vm.shape.gpu_count,
         FLAGS.spot, image, fleet.metadata(vm, FLAGS.bucket, FLAGS.prefix, source, FLAGS.preset,
-                                          FLAGS.gin_bindings, FLAGS.sync_seconds),
+                                          FLAGS.gin_bindings, FLAGS.sync_seconds,
+                                          FLAGS.accept_config_change),
         fleet.labels(vm, FLAGS.prefix), FLAGS.disk_gb, FLAGS.service_account) for vm in vms]
     if FLAGS.dry_run:
         print(json.dumps([gce.body_json(b) for b in bodies], indent=2))

@@ -1,4 +1,5 @@
-"""Launch one (method, scenario, run) locally; rerunning the same command resumes it.
+"""Launch one (method, scenario, run) locally; rerunning the same command resumes it (with the
+run's own configuration: docs/resuming.md).
 
   python scripts/launcher_script.py --method=ppo --scenario=doom_dense --workdir=/tmp/ec
   python scripts/launcher_script.py --method=ppo --scenario=doom_dense --workdir=/tmp/ec --preset=smoke
@@ -23,6 +24,7 @@ flags.DEFINE_string("r_networks_path", None, "ppo_plus_ec: use the trained R-net
 flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings, applied last.")
 flags.DEFINE_string("wandb_project", None, "Also log training scalars to this Weights & Biases "
                     "project (needs `pip install wandb`; off by default).")
+cli.define_accept_config_change()
 flags.DEFINE_string("sweep", None, "Run many jobs on this machine through Ray instead of one: "
                     "'methods=ppo,ppo_plus_ec;scenarios=doom_dense;runs=3' (--method, --scenario "
                     "and --run_number are then ignored; --preset and --gin_bindings apply to all).")
@@ -40,7 +42,8 @@ def main(argv):
         return
     wandb_sink.check_available(FLAGS.wandb_project)
     local.run(FLAGS.method, FLAGS.scenario, FLAGS.workdir, FLAGS.run_number, FLAGS.preset,
-              FLAGS.gin_bindings + wandb_sink.binding(FLAGS.wandb_project), FLAGS.r_networks_path)
+              FLAGS.gin_bindings + wandb_sink.binding(FLAGS.wandb_project), FLAGS.r_networks_path,
+              FLAGS.accept_config_change)
 
 
 if __name__ == "__main__":

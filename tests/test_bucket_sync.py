@@ -196,3 +196,39 @@ def test_a_takeover_during_a_stale_pass_leaves_the_new_owners_csvs(bucket, tmp_p
     assert _csvs(bucket) == {"progress.csv": (new / "progress.csv").read_bytes(),
                              "reward_train.csv": (new / "reward_train.csv").read_bytes()}
     assert pointer(bucket)["writer"] == "new" and pointer(bucket)["step"] == 512
+
+
+def test_a_fleet_with_another_configuration_is_refused_before_it_claims_the_run(bucket,
+                                                                                tmp_path):
+    first = tmp_path / "vm1"
+    make_run(first, 256, [256])
+    writer = BucketSync(bucket, PREFIX, first, writer_id="w1", config_hash="aaaa")
+    writer.restore()
+    writer.sync()
+    assert pointer(bucket)["config_hash"] == "aaaa"
+    generation = bucket.get_blob(f"{PREFIX}/{POINTER}").generation
+    other = BucketSync(bucket, PREFIX, tmp_path / "vm2", writer_id="w2", config_hash="bbbb")
+    with pytest.raises(UsageError) as refused:
+        other.restore()
+    message = str(refused.value)
+    assert "\n" not in message and "configuration aaaa, this one is bbbb" in message
+    assert "--accept_config_change" in message and "--prefix" in message
+    # Nothing claimed, nothing downloaded: the first fleet's VM goes on owning the run.
+    assert bucket.get_blob(f"{PREFIX}/{POINTER}").generation == generation
+    assert not (tmp_path / "vm2").exists()
+    assert writer.sync()["uploaded"] == 0
+    # The same configuration continues it; an accepted other one takes it over with its hash.
+    assert BucketSync(bucket, PREFIX, tmp_path / "vm3", config_hash="aaaa").restore() == 256
+    taker = BucketSync(bucket, PREFIX, tmp_path / "vm4", writer_id="w4", config_hash="bbbb")
+    assert taker.restore(accept_config_change=True) == 256
+    assert pointer(bucket)["config_hash"] == "bbbb" and pointer(bucket)["writer"] == "w4"
+
+
+def test_a_pointer_of_an_older_fleet_without_a_hash_is_continued(bucket, tmp_path):
+    old = BucketSync(bucket, PREFIX, tmp_path / "vm1", writer_id="w1")
+    make_run(tmp_path / "vm1", 256, [256])
+    old.restore()
+    old.sync()
+    assert "config_hash" not in pointer(bucket)
+    assert BucketSync(bucket, PREFIX, tmp_path / "vm2", config_hash="cccc").restore() == 256
+    assert pointer(bucket)["config_hash"] == "cccc"

@@ -5,7 +5,8 @@ The rooms along the data path: `collector.Collector` (envs + intrinsic reward ->
 `run_state` (checkpoint and resume). This module builds them and runs the loop.
 
 Resumable: a rerun on the same run directory loads the newest checkpoint (network, optimizer,
-counters, RNG state, intrinsic-reward state), cuts CSV rows written after it, and carries on.
+counters, RNG state, intrinsic-reward state), cuts CSV rows written after it, and carries on,
+with the run's own configuration (run_config.py: another one is refused unless accepted).
 """
 
 import contextlib
@@ -18,7 +19,7 @@ import torch
 from absl import logging as absl_logging
 from torch.profiler import record_function
 
-from episodic_curiosity import allocator, envs
+from episodic_curiosity import allocator, envs, run_config
 from episodic_curiosity.agents import evaluation, networks, ppo, run_state
 from episodic_curiosity.agents.collector import Collector
 from episodic_curiosity.agents.rollout import Rollout
@@ -95,7 +96,7 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
     return updates
 
 
-@gin.configurable(denylist=["run_dir"])
+@gin.configurable(denylist=["run_dir", "accept_config_change"])
 def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
                  seed: int = 0, device: str = "auto", num_workers: int | None = None,
                  double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0,
@@ -105,7 +106,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                  eval_greedy: bool = False,
                  checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
                  torch_threads: int = 0, update_threads: int = 0, compile_mode: str = "none",
-                 keep_freed_memory: bool = True, intrinsic_reward=None):
+                 keep_freed_memory: bool = True, intrinsic_reward=None,
+                 accept_config_change: bool = False):
     """Trains PPO on `scenario` for `total_steps` agent steps (summed over envs).
 
     Args:
@@ -140,22 +142,26 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
       intrinsic_reward: an IntrinsicReward class (e.g. @EpisodicCuriosity); its bonus is added to
         the scaled task reward, or, for a `separate_stream` one (@RND), learned as a second reward
         stream with its own value head (ppo.PPOConfig's two-stream fields). None: task reward.
+      accept_config_change: resume even when the configuration differs from the run's own in more
+        than run_config.MAY_CHANGE (the binaries' --accept_config_change; not a gin parameter).
     """
     run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward, compile_mode,
                  keep_freed_memory)
     run_dir.create()
     step, update, recent = run_state.restore(run_dir.checkpoints, scenario, run.network,
                                              run.learner, run.bonus_module, seed)
+    config_text = gin.config_str()
+    change = run_config.check(run_dir, config_text, update > 0, accept_config_change)
     # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
     # The logger checks progress.csv's columns before it writes anything.
     log = RunLogger(run_dir, step if update else -1,
                     run.bonus_module.stat_names if run.bonus_module else (),
                     total_steps=total_steps, description=f"train {scenario}",
-                    config_text=gin.config_str(),
+                    config_text=config_text,
                     log_success="success" in run.scenario.features)
     log.recent.extend(recent)  # the return window goes on where the checkpoint left it
     # Everything is validated: from here on the run directory is written.
-    atomic_write_text(run_dir.gin_config, gin.config_str())
+    first_config = run_config.record(run_dir, config_text, change, step)
     absl_logging.info("%s %s at step %d of %d in %s on %s", "resuming" if step else "starting",
                       scenario, step, total_steps, run_dir.path, run.device)
     config = run.config
@@ -212,7 +218,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int
                 with record_function("checkpoint"):
                     run_state.save(run_dir.checkpoints, step, update, scenario, run.network,
                                    run.learner, run.bonus_module, keep_checkpoints, log.recent)
-                atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
+                if first_config:  # a changed run keeps its first segment's there
+                    atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
     finally:
         train_env.close()
         for env in eval_env.values():

@@ -14,6 +14,13 @@ takeover is overwritten by the owner's next pass, which sees the object's genera
 The pointer's first version is a claim naming no checkpoint ("object": null): a run preempted
 before its first publish restores as a fresh run and is claimed again.
 
+The pointer carries the writer's `config_hash` (run_config.config_hash: what the configuration
+trains). A writer with another hash is refused before it downloads or claims anything, so a
+second fleet launched with another configuration onto the same prefix neither continues the
+first one's runs nor stops its VMs; with accept_config_change it takes the runs over (its
+trainer then appends the change to each run's config_history.jsonl). A pointer without a hash
+(an older fleet's) is taken over by any writer.
+
 Publication order keeps the bucket consistent for the trainer's resume: the CSVs of a pass are
 uploaded before the checkpoint they cover is published, so the published step is never past the
 last CSV row in the bucket, and the resume cuts the rows after it.
@@ -76,10 +83,12 @@ def get_bucket(client: storage.Client, name: str) -> storage.Bucket:
 class BucketSync:
     """One writer of one run directory. Use restore() (which claims the run) before sync()."""
 
-    def __init__(self, bucket: storage.Bucket, prefix: str, run_dir, writer_id: str | None = None):
+    def __init__(self, bucket: storage.Bucket, prefix: str, run_dir, writer_id: str | None = None,
+                 config_hash: str | None = None):
         self.bucket, self.prefix = bucket, prefix.strip("/")
         self.run_dir = pathlib.Path(run_dir)
         self.writer_id = writer_id or uuid.uuid4().hex[:12]
+        self.config_hash = config_hash  # None: not checked, not written (tests, older callers)
         self._remote = {}  # relative name -> (size, crc32c, generation) as this writer left it
         self._hash_cache = {}  # relative name -> ((size, mtime_ns), crc32c)
         self._pointer_generation = 0  # 0: no pointer yet (create-only)
@@ -101,7 +110,7 @@ class BucketSync:
 
     # -- restore ---------------------------------------------------------------------------------
 
-    def restore(self) -> int | None:
+    def restore(self, accept_config_change: bool = False) -> int | None:
         """Downloads the run and claims it; returns the restored checkpoint step (None: fresh).
 
         The claim rewrites the pointer (adding this writer's id) under if_generation_match, so an
@@ -109,6 +118,7 @@ class BucketSync:
         """
         remote = self._list_remote()
         pointer, generation = self._read_pointer()
+        self._check_config(pointer, accept_config_change)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         files = {rel: blob for rel, blob in remote.items() if not rel.startswith("checkpoints/")}
         with Progress(sum(b.size or 0 for b in files.values()),
@@ -135,9 +145,23 @@ class BucketSync:
             self._download_verified(blob, local, pointer["crc32c"])
         self._published = pointer
         self._pointer_generation = generation
-        self._write_pointer(dict(pointer or {"step": None, "object": None, "crc32c": None},
-                                 writer=self.writer_id))
+        self._write_pointer(dict(pointer or {"step": None, "object": None, "crc32c": None}))
         return step
+
+    def _check_config(self, pointer, accept: bool):
+        """UsageError (nothing written) when the run was trained with another configuration."""
+        theirs = (pointer or {}).get("config_hash")
+        if self.config_hash is None or theirs is None or theirs == self.config_hash:
+            return
+        where = f"gs://{self.bucket.name}/{self.prefix}"
+        if accept:
+            logging.warning("%s: configuration %s replaces %s (accepted)", where,
+                            self.config_hash, theirs)
+            return
+        raise UsageError(f"{where} was trained with configuration {theirs}, this one is "
+                         f"{self.config_hash} (the run's own: its config.gin and "
+                         "config_history.jsonl); to continue it with this one, launch with "
+                         "--accept_config_change; to start other runs, pass another --prefix")
 
     def _download_verified(self, blob, path: pathlib.Path, expected_crc32c: str):
         """Downloads to a temporary file, checks crc32c, then renames into place."""
@@ -245,8 +269,7 @@ class BucketSync:
                 raise StaleWriter(f"{obj} exists with other content; this writer stops")
         previous = self._published
         try:
-            self._write_pointer({"step": step, "object": obj, "crc32c": crc, "size": blob.size,
-                                 "writer": self.writer_id})
+            self._write_pointer({"step": step, "object": obj, "crc32c": crc, "size": blob.size})
         except StaleWriter:
             self._delete(obj)  # never published: leave nothing that looks like a checkpoint
             raise
@@ -261,6 +284,10 @@ class BucketSync:
             pass
 
     def _write_pointer(self, content: dict):
+        """Writes the pointer as this writer's (its id and configuration hash added)."""
+        content = dict(content, writer=self.writer_id)
+        if self.config_hash is not None:
+            content["config_hash"] = self.config_hash
         blob = self.bucket.blob(self._name(POINTER))
         try:
             blob.upload_from_string(json.dumps(content, sort_keys=True),

@@ -67,14 +67,16 @@ def labels(vm: Vm, prefix: str) -> dict:
 
 
 def metadata(vm: Vm, bucket: str, prefix: str, source: str, preset: str | None,
-             gin_bindings, sync_seconds: int) -> dict:
+             gin_bindings, sync_seconds: int, accept_config_change: bool = False) -> dict:
     """The run spec the VM's startup script reads. No credential: the VM's service account
-    reaches the bucket through the metadata server."""
+    reaches the bucket through the metadata server. accept_config_change: the VM may continue a
+    run in the bucket trained with another configuration (docs/resuming.md)."""
     return {"startup-script": STARTUP_SCRIPT.read_text(), "install-nvidia-driver": "True",
             "ec-method": vm.method, "ec-scenario": vm.scenario, "ec-run-number": vm.run_number,
             "ec-bucket": bucket, "ec-prefix": vm.run_prefix(prefix), "ec-source": source,
             "ec-preset": preset or "", "ec-gin-bindings": json.dumps(list(gin_bindings)),
-            "ec-sync-seconds": sync_seconds, "ec-poweroff-when-done": "TRUE"}
+            "ec-sync-seconds": sync_seconds, "ec-poweroff-when-done": "TRUE",
+            "ec-accept-config-change": "TRUE" if accept_config_change else "FALSE"}
 
 
 def format_plan(vms, spot: bool, disk_gb: int, zone: str, image: str) -> str:

@@ -50,9 +50,10 @@ def announce_verdict(r_networks_dir) -> None:
         logging.warning(line)  # missing or broken R-network is the policy stage's one error line
 
 
-def run(method_name: str, scenario: str, workdir, run_number: int = 0,
-        preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None) -> RunDir:
-    """Validates every input before anything is written, then runs the method's stages."""
+def configure(method_name: str, scenario: str, workdir, run_number: int = 0,
+              preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None):
+    """Validates every input and parses the run's gin configuration; writes nothing. Returns
+    (method, run_dir, R-network dir). The VM agent calls it too, for the configuration's hash."""
     method = methods.get(method_name)
     methods.check_observations(method, envs.get(scenario))
     if run_number < 0:
@@ -67,6 +68,19 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
         bindings.append(f"EpisodicCuriosity.r_network_path = '{rnet_dir}'")
     configuration.parse(gin_files(method, scenario, preset), bindings + list(extra_bindings))
     preflight.check_numeric_bindings()
+    return method, run_dir, rnet_dir
+
+
+def run(method_name: str, scenario: str, workdir, run_number: int = 0,
+        preset: str | None = None, extra_bindings=(), r_networks_path: str | None = None,
+        accept_config_change: bool = False) -> RunDir:
+    """Validates every input before anything is written, then runs the method's stages.
+
+    accept_config_change: resume the run even with a configuration other than its own
+    (run_config.py; --accept_config_change).
+    """
+    method, run_dir, rnet_dir = configure(method_name, scenario, workdir, run_number, preset,
+                                          extra_bindings, r_networks_path)
     device = trainer.resolve_device(configuration.query("train_policy.device", "auto"))
 
     with run_dir.lock():
@@ -74,7 +88,7 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
             _offline_rnet_stages(run_dir, scenario, run_number, device)
         if method.needs_offline_rnet:
             announce_verdict(rnet_dir)
-        trainer.train_policy(run_dir)
+        trainer.train_policy(run_dir, accept_config_change=accept_config_change)
     return run_dir
 
 

@@ -73,7 +73,8 @@ def main(flags_values):
     f = flags_values
     jobs = parse(f.sweep)
     common = ([f"--preset={f.preset}"] if f.preset else []) + [
-        f"--gin_bindings={b}" for b in f.gin_bindings]
+        f"--gin_bindings={b}" for b in f.gin_bindings] + (
+        ["--accept_config_change"] if f.accept_config_change else [])
     results = run(jobs, f.workdir, common, f.sweep_num_cpus, f.sweep_num_gpus,
                   f.sweep_cpus_per_job, f.sweep_gpus_per_job)
     for (method, scenario, run_number), code, last, gpus in results:

@@ -2,7 +2,9 @@
 scripts/launcher_script.py, sync the run directory every ec-sync-seconds and at exit.
 
 The run spec comes from instance metadata (attributes ec-*, written by launch_cloud_vms.py). A
-StaleWriter (another VM took the run over) stops the training and exits 3.
+StaleWriter (another VM took the run over) stops the training and exits 3. A run in the bucket
+trained with another configuration (the pointer's config_hash) is refused before anything is
+claimed: one `error:` line, exit 2 (ec-accept-config-change TRUE takes it over instead).
 
   python -m episodic_curiosity.launch.vm_agent --workdir=/var/lib/episodic_curiosity
 """
@@ -47,6 +49,10 @@ def attribute(key: str, default=None):
                          "launch the VM with scripts/launch_cloud_vms.py") from e
 
 
+def accept_config_change() -> bool:
+    return attribute("ec-accept-config-change", "FALSE") == "TRUE"
+
+
 def launcher_command(workdir) -> list[str]:
     cmd = [sys.executable, str(LAUNCHER), f"--method={attribute('ec-method')}",
            f"--scenario={attribute('ec-scenario')}", f"--workdir={workdir}",
@@ -54,7 +60,21 @@ def launcher_command(workdir) -> list[str]:
     if preset := attribute("ec-preset", ""):
         cmd.append(f"--preset={preset}")
     cmd += [f"--gin_bindings={b}" for b in json.loads(attribute("ec-gin-bindings", "[]"))]
+    if accept_config_change():
+        cmd.append("--accept_config_change")
     return cmd
+
+
+def config_hash(workdir) -> str:
+    """The hash of the configuration the launcher will train with, parsed as it parses it, so the
+    bucket's pointer can say whether this VM may continue the run there."""
+    import gin
+    from episodic_curiosity import run_config
+    from episodic_curiosity.launch import local
+    local.configure(attribute("ec-method"), attribute("ec-scenario"), workdir,
+                    int(attribute("ec-run-number")), attribute("ec-preset", "") or None,
+                    json.loads(attribute("ec-gin-bindings", "[]")))
+    return run_config.config_hash(gin.config_str())
 
 
 def main(argv):
@@ -63,13 +83,14 @@ def main(argv):
     run_dir = run_path(FLAGS.workdir, attribute("ec-method"), attribute("ec-scenario"),
                        int(attribute("ec-run-number")))
     bucket = storage.Client().bucket(attribute("ec-bucket"))
-    sync = BucketSync(bucket, attribute("ec-prefix"), run_dir)
+    sync = BucketSync(bucket, attribute("ec-prefix"), run_dir,
+                      config_hash=config_hash(FLAGS.workdir))
     sync_seconds = float(attribute("ec-sync-seconds", "300"))
     if run_dir.exists():
         # The bucket is the truth: a restarted VM's disk may hold a checkpoint newer than the
         # published one, whose CSV rows the bucket lacks. Resume from what was published.
         shutil.rmtree(run_dir)
-    step = sync.restore()
+    step = sync.restore(accept_config_change())
     print(f"writer {sync.writer_id}: "
           + (f"restored {run_dir} at step {step}" if step is not None else f"fresh run {run_dir}"),
           flush=True)
