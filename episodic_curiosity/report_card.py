@@ -32,6 +32,7 @@ from episodic_curiosity.rewards.episodic_curiosity import EpisodicCuriosity
 from episodic_curiosity.rnet import data
 from episodic_curiosity.rnet.offline import BEST, load_rnet
 from episodic_curiosity.rnet.training import RTrainer
+from episodic_curiosity.validation import Count, Index
 from episodic_curiosity.workdir import atomic_write_text
 
 GAP_BINS = ((1, 5), (6, 25), (26, 100), (101, 500), (501, None))
@@ -264,8 +265,8 @@ def verdict(summaries, alpha):
 # --- the card ---------------------------------------------------------------------------------
 
 def write_report(out_dir, data_dir=None, device="cpu", scenario: str | None = None,
-                 agent_steps: int = 600, pairs_per_bin: int = 256, levels: int = 3,
-                 seed: int = 0) -> dict:
+                 agent_steps: Count = 600, pairs_per_bin: Count = 256, levels: Count = 3,
+                 seed: Index = 0) -> dict:
     """Writes report.md / report.json / report.png into `out_dir` (holding r_network.pt).
 
     levels: VALIDATION levels each scripted agent plays (its statistics pooled over them; the

@@ -2,6 +2,8 @@
 and accepts the shipped defaults and presets (in-process; the launcher's exit 2 is in
 test_launcher.py)."""
 
+import typing
+
 import gin
 import pytest
 
@@ -61,11 +63,14 @@ def test_shipped_configurations_pass(method, preset):
     preflight.check_numeric_bindings()
 
 
-def test_every_rule_names_a_real_parameter():
-    """gin refuses to bind a parameter its configurable does not have: no rule checks nothing."""
+def test_every_bound_is_declared_on_a_parameter_a_binding_can_set():
+    """The walk finds the declarations (the 120 bounds that preflight.RULES once listed by hand,
+    and those added since), and each names a bindable parameter."""
+    bounds = preflight.declared_bounds()
+    assert len(bounds) >= 120
     configuration.parse([], [])
     with gin.unlock_config():
-        for name in preflight.RULES:
+        for name in bounds:
             gin.bind_parameter(name, 1)
     gin.clear_config()
 
@@ -79,8 +84,11 @@ def numeric_parameters():
     for configurable in configuration.configurables():
         for parameter in configuration.parameters(configurable).values():
             default = parameter.default
+            annotation = parameter.annotation
+            if typing.get_origin(annotation) is typing.Annotated:
+                annotation = typing.get_args(annotation)[0]
             if (isinstance(default, (int, float)) and not isinstance(default, bool)
-                    or parameter.annotation in (int, float, "int", "float")):
+                    or annotation in (int, float, "int", "float")):
                 names.append(f"{configurable.name}.{parameter.name}")
     return names
 
@@ -96,8 +104,9 @@ def test_the_walk_finds_every_kind_of_configurable():
 
 
 def test_every_numeric_parameter_refuses_a_non_number():
-    """A numeric parameter added to a configurable later must get a rule (preflight.RULES, or
-    PPOConfig's own __post_init__): NaN is outside every rule's range."""
+    """A numeric parameter added to a configurable later must declare its bound (an annotation
+    of validation.py: `k: Count = 3`), or be checked by PPOConfig's own __post_init__: NaN is
+    outside every bound."""
     unchecked = []
     for name in numeric_parameters():
         configuration.parse([], [])
@@ -110,4 +119,4 @@ def test_every_numeric_parameter_refuses_a_non_number():
         else:
             unchecked.append(name)
     gin.clear_config()
-    assert not unchecked, f"no rule refuses NaN for {unchecked}: add one to preflight.RULES"
+    assert not unchecked, f"no bound refuses NaN for {unchecked}: annotate each with its bound"

@@ -17,8 +17,9 @@ from torch import nn
 from torch.distributions import Categorical
 
 from episodic_curiosity import validation
-from episodic_curiosity.errors import UsageError
 from episodic_curiosity.agents.normalizers import IntrinsicRewardNormalizer
+from episodic_curiosity.errors import UsageError
+from episodic_curiosity.validation import Real, Unit
 
 
 @gin.configurable
@@ -40,9 +41,9 @@ class PPOConfig:
     adam_eps: float = 1e-5  # Adam epsilon (baselines / CleanRL)
     norm_adv: bool = True  # normalise advantages per minibatch
     # Two-stream learning only (intrinsic reward as its own stream); defaults are RND's.
-    gamma_int: float = 0.99  # discount of the intrinsic stream (`gamma` is the extrinsic one)
-    ext_coef: float = 2.0  # weight of the extrinsic advantages
-    int_coef: float = 1.0  # weight of the intrinsic advantages
+    gamma_int: Unit = 0.99  # discount of the intrinsic stream (`gamma` is the extrinsic one)
+    ext_coef: Real = 2.0  # weight of the extrinsic advantages
+    int_coef: Real = 1.0  # weight of the intrinsic advantages
     int_episodic: bool = False  # intrinsic returns stop at episode ends (RND, the study: no)
     normalize_int_reward: bool = True  # divide by the std of the per-env intrinsic returns
     # 'bf16': the update's forward passes under bf16 autocast (a GPU option; losses, gradients

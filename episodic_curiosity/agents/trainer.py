@@ -25,6 +25,7 @@ from episodic_curiosity.agents.collector import Collector
 from episodic_curiosity.agents.rollout import Rollout
 from episodic_curiosity.agents.run_log import RunLogger
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.validation import CompileMode, Count, FrameSize, Index, OptionalIndex, Real
 from episodic_curiosity.workdir import RunDir, atomic_write_text
 
 
@@ -97,15 +98,16 @@ def _num_updates(total_steps: int, batch_size: int) -> int:
 
 
 @gin.configurable(denylist=["run_dir", "accept_config_change"])
-def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: int = 22_000_000,
-                 seed: int = 0, device: str = "auto", num_workers: int | None = None,
-                 double_buffered: bool = False, obs_size: int = 84, reward_scale: float = 1.0,
-                 clip_task_reward: bool = False, bootstrap_time_limits: bool = False,
-                 eval_every_updates: int = 25, eval_envs: int = 12,
-                 eval_workers: int | None = None,
-                 eval_greedy: bool = False,
-                 checkpoint_every_updates: int = 5, keep_checkpoints: int = 3,
-                 torch_threads: int = 0, update_threads: int = 0, compile_mode: str = "none",
+def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Count = 22_000_000,
+                 seed: Index = 0, device: str = "auto", num_workers: OptionalIndex = None,
+                 double_buffered: bool = False,
+                 obs_size: FrameSize = 84,
+                 reward_scale: Real = 1.0, clip_task_reward: bool = False,
+                 bootstrap_time_limits: bool = False, eval_every_updates: Count = 25,
+                 eval_envs: Count = 12, eval_workers: OptionalIndex = None,
+                 eval_greedy: bool = False, checkpoint_every_updates: Count = 5,
+                 keep_checkpoints: Count = 3, torch_threads: Index = 0, update_threads: Index = 0,
+                 compile_mode: CompileMode = "none",
                  keep_freed_memory: bool = True, intrinsic_reward=None,
                  accept_config_change: bool = False):
     """Trains PPO on `scenario` for `total_steps` agent steps (summed over envs).

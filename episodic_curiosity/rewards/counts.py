@@ -11,6 +11,7 @@ import gin
 import numpy as np
 
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, require_feature
+from episodic_curiosity.validation import Real
 
 
 class EpisodicCounter:
@@ -55,7 +56,7 @@ class StateCounts(IntrinsicReward):
 
     stat_names = ("bonus_mean", "distinct_states")
 
-    def __init__(self, num_envs, scenario, device, coef: float = 0.005):
+    def __init__(self, num_envs, scenario, device, coef: Real = 0.005):
         super().__init__(num_envs, scenario, device)
         require_feature(scenario, "state_key", "count-based bonuses")
         self.coef = coef
@@ -89,7 +90,7 @@ class EpisodicStateCounts(IntrinsicReward):
 
     stat_names = ("bonus_mean", "episode_distinct_states")
 
-    def __init__(self, num_envs, scenario, device, coef: float = 0.005):
+    def __init__(self, num_envs, scenario, device, coef: Real = 0.005):
         super().__init__(num_envs, scenario, device)
         require_feature(scenario, "state_key", "episodic-count bonuses")
         self.coef = coef

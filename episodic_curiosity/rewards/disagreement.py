@@ -14,12 +14,15 @@ own random `keep_prob` of every minibatch: the reference's dropout on the per-tr
 summed over the models. On MiniGrid's symbolic 7x7 view phi is dynamics.GridRandomFeatures.
 """
 
+from typing import Annotated
+
 import gin
 import torch
 from torch import nn
 
 from episodic_curiosity.rewards import peer_nets
 from episodic_curiosity.rewards.dynamics import DynamicsCuriosity, ForwardModel
+from episodic_curiosity.validation import UnitOpen, at_least
 
 
 class Ensemble(nn.Module):
@@ -38,7 +41,8 @@ class Disagreement(DynamicsCuriosity):
     """num_models: the ensemble's size M; keep_prob: the share of each minibatch every model
     trains on. Features, forward models and their training: DynamicsCuriosity.* bindings."""
 
-    def __init__(self, num_envs, scenario, device, num_models: int = 5, keep_prob: float = 0.8):
+    def __init__(self, num_envs, scenario, device, num_models: Annotated[int, at_least(2)] = 5,
+                 keep_prob: UnitOpen = 0.8):
         super().__init__(num_envs, scenario, device)
         self.keep_prob = keep_prob
         one = self.forward_model  # the study's shape: hidden width and residual blocks

@@ -18,6 +18,7 @@ training them, bonus eta * 0.5 * ||.||^2 added to the task reward, with the EC c
 (curiosity_strength 0.01, forward_inverse_ratio 0.2, curiosity_loss_strength 10).
 """
 
+
 import gin
 import torch
 import torch.nn.functional as F
@@ -27,6 +28,7 @@ from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.rewards import peer_nets
 from episodic_curiosity.rewards.base import IntrinsicReward
 from episodic_curiosity.rewards.state_embedding import StateEmbedding
+from episodic_curiosity.validation import Count, FrameSize, Index, NonNegative, Positive, Unit
 
 FEATURE_SPACES = ("pixels", "random", "idf", "vae")
 
@@ -167,11 +169,12 @@ class DynamicsCuriosity(IntrinsicReward):
     stat_names = ("bonus_mean", "forward_loss", "auxiliary_loss")
 
     def __init__(self, num_envs, scenario, device, feature_space: str = "random",
-                 feature_dim: int = 512, hidden: int = 512, learning_rate: float = 1e-4,
-                 epochs: int = 3, num_minibatches: int = 8, warmup_env_steps: int = 10000,
-                 detach_features: bool = True, forward_weight: float = 1.0,
-                 aux_weight: float = 1.0, reward_scale: float = 1.0, sum_features: bool = False,
-                 forward_blocks: int = 4, obs_size: int = 84, feature_net=None):
+                 feature_dim: Count = 512, hidden: Count = 512, learning_rate: Positive = 1e-4,
+                 epochs: Count = 3, num_minibatches: Count = 8, warmup_env_steps: Index = 10000,
+                 detach_features: bool = True, forward_weight: NonNegative = 1.0,
+                 aux_weight: NonNegative = 1.0, reward_scale: NonNegative = 1.0,
+                 sum_features: bool = False, forward_blocks: Count = 4,
+                 obs_size: FrameSize = 84, feature_net=None):
         super().__init__(num_envs, scenario, device)
         if feature_space not in FEATURES:
             raise UsageError(not_one_of("feature space", feature_space, FEATURE_SPACES) +
@@ -283,10 +286,10 @@ class ICM(DynamicsCuriosity):
 
     separate_stream = False
 
-    def __init__(self, num_envs, scenario, device, reward_scale: float = 0.01,
-                 forward_inverse_ratio: float = 0.2, loss_strength: float = 10.0,
-                 hidden: int = 256, learning_rate: float = 1.9307e-4, epochs: int = 4,
-                 num_minibatches: int = 4, feature_size: int = 42):
+    def __init__(self, num_envs, scenario, device, reward_scale: NonNegative = 0.01,
+                 forward_inverse_ratio: Unit = 0.2, loss_strength: Positive = 10.0,
+                 hidden: Count = 256, learning_rate: Positive = 1.9307e-4, epochs: Count = 4,
+                 num_minibatches: Count = 4, feature_size: Count = 42):
         self.feature_size = feature_size
         obs_size = feature_size  # what the feature net sees, after `_input`'s resize
         net = pathak_convnet(scenario.obs_channels, obs_size)

@@ -11,6 +11,7 @@ import torch
 
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, reached_obs
 from episodic_curiosity.rewards.state_embedding import DynamicsModel
+from episodic_curiosity.validation import Positive, Real
 
 
 @gin.configurable(denylist=["num_envs", "scenario", "device"])
@@ -19,7 +20,7 @@ class E3B(IntrinsicReward):
 
     stat_names = ("bonus_mean", "inverse_loss")
 
-    def __init__(self, num_envs, scenario, device, coef: float = 1.0, ridge: float = 0.1):
+    def __init__(self, num_envs, scenario, device, coef: Real = 1.0, ridge: Positive = 0.1):
         super().__init__(num_envs, scenario, device)
         self.coef, self.ridge = coef, ridge
         self.model = DynamicsModel(scenario.obs_shape(), scenario.num_actions, device)

@@ -9,6 +9,8 @@ frames; the env factories keep it with `env_factories.keep_raw_obs = True`), or 
 `view = 'policy'` the policy's 84x84 observation (cheaper; not the paper's).
 """
 
+from typing import Annotated
+
 import gin
 import numpy as np
 import torch
@@ -21,6 +23,8 @@ from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import load_rnet
 from episodic_curiosity.rnet.pairs import pairs_per_pass
 from episodic_curiosity.rnet.training import RTrainer
+from episodic_curiosity.validation import (Count, Flag, Index, OptionalCount, Precision, Real, Unit,
+                                           number_in, one_of)
 
 VIEWS = ("raw", "policy")
 
@@ -68,11 +72,13 @@ class EpisodicCuriosity(IntrinsicReward):
     stat_names = ("bonus_mean", "memory_fill", "added_fraction")
 
     def __init__(self, num_envs, scenario, device, r_network_path: str | None = None,
-                 rnet: RNetwork | None = None, memory_capacity: int = 200,
-                 percentile: float = 90.0, novelty_threshold: float = 0.5,
-                 alpha: float = 0.030172, beta: float = 0.5, memory_replacement: str = "random",
-                 view: str = "raw", precision: str = "fp32", compile_scan: bool = False,
-                 seed: int = 0):
+                 rnet: RNetwork | None = None, memory_capacity: Count = 200,
+                 percentile: Annotated[float, number_in(0.0, 100.0)] = 90.0,
+                 novelty_threshold: Unit = 0.5, alpha: Real = 0.030172, beta: Real = 0.5,
+                 memory_replacement: str = "random",
+                 view: Annotated[str, one_of("raw", "policy")] = "raw",
+                 precision: Precision = "fp32",
+                 compile_scan: Flag = False, seed: Index = 0):
         super().__init__(num_envs, scenario, device)
         if view not in VIEWS:
             raise UsageError(f"EpisodicCuriosity.view must be one of {VIEWS}, got {view!r}")
@@ -181,11 +187,12 @@ class EpisodicCuriosityOnline(EpisodicCuriosity):
 
     stat_names = EpisodicCuriosity.stat_names + ("rnet_accuracy", "rnet_trainings")
 
-    def __init__(self, num_envs, scenario, device, history_steps: int = 60000,
-                 retrain_period: int = 60000, epochs: int = 10,
-                 steps_per_epoch: int | None = None, memory_before_training: bool = True,
-                 view: str = "raw", precision: str = "fp32", compile_scan: bool = False,
-                 seed: int = 0):
+    def __init__(self, num_envs, scenario, device, history_steps: Count = 60000,
+                 retrain_period: Count = 60000, epochs: Count = 10,
+                 steps_per_epoch: OptionalCount = None, memory_before_training: bool = True,
+                 view: Annotated[str, one_of("raw", "policy")] = "raw",
+                 precision: Precision = "fp32",
+                 compile_scan: Flag = False, seed: Index = 0):
         super().__init__(num_envs, scenario, device, view=view, precision=precision,
                          compile_scan=compile_scan, seed=seed,
                          rnet=RNetwork(input_shape=view_shape(view, scenario)).to(device))

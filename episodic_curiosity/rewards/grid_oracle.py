@@ -1,10 +1,12 @@
 """Grid oracle: a privileged bonus for each oracle cell first reached in an episode."""
 
+
 import gin
 import numpy as np
 
 from episodic_curiosity.envs.coverage import CellCounter
 from episodic_curiosity.rewards.base import IntrinsicReward
+from episodic_curiosity.validation import Count, OptionalPositive, Positive, Real
 
 
 @gin.configurable(denylist=["num_envs", "scenario", "device"])
@@ -18,8 +20,9 @@ class GridOracle(IntrinsicReward):
 
     stat_names = ("bonus_mean", "episode_cells")
 
-    def __init__(self, num_envs, scenario, device, alpha: float = 0.052469, grid: float = 30.0,
-                 normalizer: float = 900.0, cell_size: float | None = None):
+    def __init__(self, num_envs, scenario, device, alpha: Real = 0.052469,
+                 grid: Count = 30, normalizer: Positive = 900.0,
+                 cell_size: OptionalPositive = None):
         super().__init__(num_envs, scenario, device)
         self.new_cell_bonus = alpha * grid ** 2 / normalizer
         cell_size = cell_size or scenario.oracle_cell

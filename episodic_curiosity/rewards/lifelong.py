@@ -9,17 +9,20 @@ MiniGrid / pixel nets of rewards/state_embedding.py), so it runs on every observ
 Adam lr 5e-4 is NGU's (its appendix).
 """
 
+from typing import Annotated
+
 import gin
 import numpy as np
 import torch
 
 from episodic_curiosity.rewards.state_embedding import StateEmbedding
+from episodic_curiosity.validation import Count, Positive, number_in
 
 
 @gin.configurable(denylist=["obs_shape", "device"])
 class LifelongNovelty:
-    def __init__(self, obs_shape, device, max_multiplier: float = 5.0,
-                 learning_rate: float = 5e-4, feature_dim: int = 128, max_batch: int = 4096):
+    def __init__(self, obs_shape, device, max_multiplier: Annotated[float, number_in(1.0)] = 5.0,
+                 learning_rate: Positive = 5e-4, feature_dim: Count = 128, max_batch: Count = 4096):
         self.device, self.max_multiplier, self.max_batch = device, max_multiplier, max_batch
         self.target = StateEmbedding(obs_shape, feature_dim).to(device).requires_grad_(False)
         self.predictor = StateEmbedding(obs_shape, feature_dim).to(device)

@@ -8,6 +8,8 @@ by inverse dynamics (ngu_episodic.gin). NGU multiplies by a life-long RND modula
 [1, L = 5]: `lifelong='rnd'` asks for it (rewards/lifelong.py; NGU's full agent).
 """
 
+from typing import Annotated
+
 import gin
 import numpy as np
 import torch
@@ -16,6 +18,7 @@ from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, reached_obs
 from episodic_curiosity.rewards.lifelong import LifelongNovelty
 from episodic_curiosity.rewards.state_embedding import DynamicsModel
+from episodic_curiosity.validation import Count, NonNegative, Positive, Real, one_of
 
 
 def ngu_similarity_bonus(sq_distances, mean_sq_distance, cluster_distance, kernel_epsilon, c,
@@ -42,10 +45,10 @@ class NGUEpisodic(IntrinsicReward):
 
     stat_names = ("bonus_mean", "mean_sq_distance", "inverse_loss")
 
-    def __init__(self, num_envs, scenario, device, coef: float = 0.3, k: int = 10,
-                 kernel_epsilon: float = 1e-4, cluster_distance: float = 0.008,
-                 c: float = 1e-3, max_similarity: float = 8.0, memory_capacity: int = 30000,
-                 lifelong: str | None = None):
+    def __init__(self, num_envs, scenario, device, coef: Real = 0.3, k: Count = 10,
+                 kernel_epsilon: Positive = 1e-4, cluster_distance: NonNegative = 0.008,
+                 c: Positive = 1e-3, max_similarity: Positive = 8.0, memory_capacity: Count = 30000,
+                 lifelong: Annotated[str | None, one_of(None, "rnd")] = None):
         super().__init__(num_envs, scenario, device)
         self.coef, self.k = coef, k
         self.kernel = dict(cluster_distance=cluster_distance, kernel_epsilon=kernel_epsilon, c=c,

@@ -21,6 +21,7 @@ import torch
 from episodic_curiosity.rewards.base import done_mask, reached_obs
 from episodic_curiosity.rewards.counts import EpisodicCounter
 from episodic_curiosity.rewards.rnd import RND
+from episodic_curiosity.validation import NonNegative
 
 
 def observation_key(obs: np.ndarray) -> int:
@@ -37,8 +38,8 @@ class NovelD(RND):
     separate_stream = False
     stat_names = ("bonus_mean", "novelty_mean", "first_visit_fraction", "predictor_loss")
 
-    def __init__(self, num_envs, scenario, device, coef: float = 0.05, alpha: float = 0.5,
-                 normalize_obs: bool = False):
+    def __init__(self, num_envs, scenario, device, coef: NonNegative = 0.05,
+                 alpha: NonNegative = 0.5, normalize_obs: bool = False):
         super().__init__(num_envs, scenario, device)  # the predictor's numbers: RND.* bindings
         self.coef, self.alpha, self.normalize_obs = coef, alpha, normalize_obs
         if not normalize_obs:

@@ -12,6 +12,7 @@ per env step). The bonus is added to the task reward. Encoders: the reference's 
 Encoder) on the newest frame, /255.
 """
 
+
 import gin
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from episodic_curiosity import validation
 from episodic_curiosity.agents.networks import is_symbolic
 from episodic_curiosity.rewards.base import IntrinsicReward, reached_obs
 from episodic_curiosity.running_stats import RunningMeanStd
+from episodic_curiosity.validation import Count, FrameSize, NonNegative, Unit
 
 
 def random_encoder(obs_shape, feature_dim: int) -> nn.Sequential:
@@ -50,9 +52,10 @@ class RE3(IntrinsicReward):
 
     stat_names = ("bonus_mean", "knn_distance_mean", "beta")
 
-    def __init__(self, num_envs, scenario, device, beta: float = 0.05, rho: float = 1e-5,
-                 k: int = 3, memory_size: int = 10000, feature_dim: int = 50,
-                 normalize: bool = True, obs_size: int = 84):
+    def __init__(self, num_envs, scenario, device, beta: NonNegative = 0.05, rho: Unit = 1e-5,
+                 k: Count = 3, memory_size: Count = 10000, feature_dim: Count = 50,
+                 normalize: bool = True,
+                 obs_size: FrameSize = 84):
         super().__init__(num_envs, scenario, device)
         validation.integer("RE3.memory_size", memory_size, max(num_envs, k + 1))
         self.beta0, self.rho, self.k, self.normalize = beta, rho, k, normalize

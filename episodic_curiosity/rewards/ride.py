@@ -12,6 +12,7 @@ from episodic_curiosity.rewards.base import (IntrinsicReward, done_mask, reached
                                              require_feature)
 from episodic_curiosity.rewards.counts import EpisodicCounter, episodic_visits
 from episodic_curiosity.rewards.state_embedding import DynamicsModel
+from episodic_curiosity.validation import Real
 
 
 @gin.configurable(denylist=["num_envs", "scenario", "device"])
@@ -21,7 +22,7 @@ class RIDE(IntrinsicReward):
     stat_names = ("bonus_mean", "impact_mean", "episodic_count_mean", "forward_loss",
                   "inverse_loss")
 
-    def __init__(self, num_envs, scenario, device, coef: float = 0.5):
+    def __init__(self, num_envs, scenario, device, coef: Real = 0.5):
         super().__init__(num_envs, scenario, device)
         require_feature(scenario, "state_key", "RIDE's episodic counts")
         self.coef = coef

@@ -13,6 +13,7 @@ convs of 32, 32, 128, ELU: 128 features), which RIDE's code uses for its RND bas
 MiniGrid; the whitening and everything else stay the paper's.
 """
 
+
 import gin
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from torch import nn
 from episodic_curiosity.rewards import peer_nets
 from episodic_curiosity.rewards.base import IntrinsicReward
 from episodic_curiosity.rewards.state_embedding import StateEmbedding
+from episodic_curiosity.validation import Count, FrameSize, Index, Positive, UnitOpen
 
 
 def predictor_net(in_channels: int, feature_dim: int, size: int = 84) -> nn.Sequential:
@@ -49,10 +51,10 @@ class RND(IntrinsicReward):
     separate_stream = True
     stat_names = ("bonus_mean", "predictor_loss")
 
-    def __init__(self, num_envs, scenario, device, learning_rate: float = 1e-4,
-                 update_proportion: float = 0.25, epochs: int = 4, num_minibatches: int = 4,
-                 warmup_steps_per_env: int = 6400, feature_dim: int = 512,
-                 obs_size: int = 84):
+    def __init__(self, num_envs, scenario, device, learning_rate: Positive = 1e-4,
+                 update_proportion: UnitOpen = 0.25, epochs: Count = 4, num_minibatches: Count = 4,
+                 warmup_steps_per_env: Index = 6400, feature_dim: Count = 512,
+                 obs_size: FrameSize = 84):
         super().__init__(num_envs, scenario, device)
         self.channels = scenario.frame_channels
         self.update_proportion, self.epochs = update_proportion, epochs

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from episodic_curiosity.agents.networks import is_symbolic
+from episodic_curiosity.validation import Count, NonNegative, OptionalCount, Positive, Unit
 
 
 def _init(layer, gain=1.0):
@@ -80,11 +81,11 @@ class ForwardDynamics(nn.Module):
 class DynamicsModel:
     """phi + dynamics heads + their optimizer, and the transitions awaiting training."""
 
-    def __init__(self, obs_shape, num_actions, device, embed_dim: int | None = None,
-                 forward_loss_coef: float = 10.0, inverse_loss_coef: float = 0.1,
-                 learning_rate: float = 1e-4, rmsprop_alpha: float = 0.99,
-                 rmsprop_eps: float = 1e-5, max_grad_norm: float = 40.0,
-                 steps_per_update: int = 1, max_batch: int = 4096):
+    def __init__(self, obs_shape, num_actions, device, embed_dim: OptionalCount = None,
+                 forward_loss_coef: NonNegative = 10.0, inverse_loss_coef: NonNegative = 0.1,
+                 learning_rate: Positive = 1e-4, rmsprop_alpha: Unit = 0.99,
+                 rmsprop_eps: Positive = 1e-5, max_grad_norm: Positive = 40.0,
+                 steps_per_update: Count = 1, max_batch: Count = 4096):
         self.device = device
         self.embedding = StateEmbedding(obs_shape, embed_dim).to(device)
         dim = self.embedding.out_dim

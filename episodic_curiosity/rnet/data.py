@@ -15,8 +15,9 @@ from absl import logging
 
 from episodic_curiosity import envs
 from episodic_curiosity.errors import UsageError
-from episodic_curiosity.workdir import atomic_write_text
 from episodic_curiosity.progress import Progress
+from episodic_curiosity.validation import Count, Index, UnitOpen
+from episodic_curiosity.workdir import atomic_write_text
 
 SPLITS = ("train", "valid")
 
@@ -46,9 +47,9 @@ def _remove_partial_shards(data_dir: pathlib.Path):
 
 
 @gin.configurable(denylist=["data_dir", "scenario"])
-def generate(data_dir, scenario: str, total_steps: int = 2_500_000, num_envs: int = 12,
-             num_workers: int = 2, shard_steps: int = 20_000, valid_fraction: float = 0.1,
-             view: str = "raw", seed: int = 0):
+def generate(data_dir, scenario: str, total_steps: Count = 2_500_000, num_envs: Count = 12,
+             num_workers: Index = 2, shard_steps: Count = 20_000, valid_fraction: UnitOpen = 0.1,
+             view: str = "raw", seed: Index = 0):
     """Plays a uniformly random policy on R_TRAINING level seeds; writes whole episodes in shards.
 
     view: 'raw' stores the scenario's full-resolution frames (what the paper's R-network sees),

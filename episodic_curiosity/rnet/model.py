@@ -17,6 +17,7 @@ import functools
 import gin
 import torch
 from torch import nn
+from episodic_curiosity.validation import Count
 
 BLOCKS = ("preactivation", "postactivation")
 KERAS_BN = dict(momentum=0.01, eps=1e-3)  # Keras BatchNormalization(momentum=0.99, epsilon=1e-3)
@@ -134,7 +135,7 @@ class RNetwork(nn.Module):
     run feeding other frames (a policy-sized view to a raw-view network) fails at once.
     """
 
-    def __init__(self, width: int = 64, embedding_size: int = 512,
+    def __init__(self, width: Count = 64, embedding_size: Count = 512,
                  block: str = "preactivation", input_shape=None):
         super().__init__()
         if block not in BLOCKS:

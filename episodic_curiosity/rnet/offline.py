@@ -22,6 +22,7 @@ from episodic_curiosity.progress import Progress
 from episodic_curiosity.rnet import data
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.training import RTrainer
+from episodic_curiosity.validation import Count, Index
 from episodic_curiosity.workdir import atomic_write_text
 
 BEST = "r_network.pt"
@@ -63,8 +64,8 @@ def is_complete(r_networks_dir) -> bool:
 
 
 @gin.configurable(denylist=["data_dir", "out_dir", "device", "write_report"])
-def train_r(data_dir, out_dir, device, epochs: int = 2000, steps_per_epoch: int = 100,
-            valid_pairs: int = 2048, keep: str = "latest", report: bool = True, seed: int = 0,
+def train_r(data_dir, out_dir, device, epochs: Count = 2000, steps_per_epoch: Count = 100,
+            valid_pairs: Count = 2048, keep: str = "latest", report: bool = True, seed: Index = 0,
             write_report=None):
     """Trains an R-network on the shards in `data_dir`; resumes from the newest epoch checkpoint.
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from episodic_curiosity.rnet.pairs import sample_pairs
+from episodic_curiosity.validation import Count, NonNegative, Positive
 
 
 @gin.configurable(denylist=["rnet", "device"])
@@ -17,8 +18,8 @@ class RTrainer:
     pair_sampling: 'original' or 'uniform_gap' (rnet/pairs.py).
     """
 
-    def __init__(self, rnet, device, learning_rate: float = 1e-4, batch_size: int = 64,
-                 k: int = 5, negative_gap: int = 5, conv_l2: float = 1e-4,
+    def __init__(self, rnet, device, learning_rate: Positive = 1e-4, batch_size: Count = 64,
+                 k: Count = 5, negative_gap: Count = 5, conv_l2: NonNegative = 1e-4,
                  pair_sampling: str = "original"):
         self.rnet, self.device = rnet, device
         self.batch_size, self.k, self.negative_gap = batch_size, k, negative_gap
