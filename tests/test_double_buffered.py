@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from episodic_curiosity import envs
-from episodic_curiosity.agents.collector import Collector
+from episodic_curiosity.agents.collector import DoubleBufferedCollector, make_collector
 from episodic_curiosity.agents.rollout import Rollout
 from episodic_curiosity.rewards.base import IntrinsicReward
 
@@ -53,9 +53,9 @@ def collect(double_buffered, num_envs=4, num_steps=30, rollouts=2):
     bonus = ObservationBonus(num_envs, spec, "cpu")
     with envs.VecEnv(factories, num_workers=2) as vec:
         rollout = Rollout(num_steps, num_envs, spec.obs_shape(), "cpu")
-        collector = Collector(vec, network, rollout, "cpu", 0.99, bonus,
-                              double_buffered=double_buffered)
-        assert bool(collector.parts) == double_buffered
+        collector = make_collector(vec, network, rollout, "cpu", 0.99, bonus,
+                                   double_buffered=double_buffered)
+        assert isinstance(collector, DoubleBufferedCollector) == double_buffered
         collector.start()
         seen, finished = [], []
         for _ in range(rollouts):  # the second starts from the first one's last observations

@@ -10,34 +10,33 @@ import torch
 from torch.profiler import record_function
 
 from episodic_curiosity.agents.rollout import HostToDevice, Rollout, act
+from episodic_curiosity.rewards.base import IntrinsicReward, NoIntrinsicReward
 
 
 class Collector:
-    """Steps `vec_env` with `network`'s policy and fills `rollout`.
+    """Steps `vec_env` with `network`'s policy and fills `rollout`, one step of every env at a
+    time (DoubleBufferedCollector is the other implementation of the same interface: `start`,
+    `warmup`, `collect`, `last_value`, `obs`, `done`).
 
     Args:
+      intrinsic: the run's intrinsic reward (NoIntrinsicReward: plain PPO).
+      two_stream: the bonus is a reward stream of its own (`rollout.int_rewards`; the trainer's
+        decision, from the reward's `separate_stream`); otherwise it is added to the task reward.
       reward_scale: multiplies the task reward the learner sees (0: the no-reward scenarios).
       bootstrap_time_limits: a time limit is not a terminal state: add gamma * V(final obs) to the
         last reward of a truncated episode. The original treats every episode end as terminal
         (baselines PPO), so the paper's gin files leave this off.
       clip_task_reward: the learner sees sign(task reward) (Atari: DQN's and RND's clipping).
-      double_buffered: the envs' two halves (along worker boundaries; needs >= 2 workers) step
-        in turn while the policy acts on the other half. Same transitions per env as the plain
-        loop for the same actions; the policy's random draws come in a different order.
-
-    A bonus module with `separate_stream` fills `rollout.int_rewards`; any other adds its bonus to
-    the task reward.
     """
 
     def __init__(self, vec_env, network, rollout: Rollout, device, gamma: float,
-                 bonus_module=None, reward_scale: float = 1.0,
+                 intrinsic: IntrinsicReward | None = None, reward_scale: float = 1.0,
                  bootstrap_time_limits: bool = False, clip_task_reward: bool = False,
-                 double_buffered: bool = False):
+                 two_stream: bool = False):
         self.env, self.network, self.rollout, self.device = vec_env, network, rollout, device
-        self.gamma, self.bonus_module = gamma, bonus_module
+        self.gamma, self.intrinsic = gamma, intrinsic or NoIntrinsicReward()
         self.reward_scale, self.bootstrap_time_limits = reward_scale, bootstrap_time_limits
-        self.clip_task_reward = clip_task_reward
-        self.parts = vec_env.parts(2) if double_buffered else []
+        self.clip_task_reward, self.two_stream = clip_task_reward, two_stream
         self.to_device = HostToDevice(device)
         self.obs = None
         self.done = None
@@ -45,8 +44,7 @@ class Collector:
     def start(self):
         """Resets every env; the intrinsic reward sees the first observations."""
         self.obs, infos = self.env.reset()
-        if self.bonus_module is not None:
-            self.bonus_module.begin(self.obs, infos)
+        self.intrinsic.begin(self.obs, infos)
         self.done = torch.zeros(self.env.num_envs, device=self.device)
 
     def warmup(self, env_steps: int) -> None:
@@ -57,14 +55,12 @@ class Collector:
         for _ in range(-(-env_steps // num_envs)):
             actions = np.random.randint(0, self.env.action_space.n, num_envs)
             self.obs, _, terminated, truncated, _ = self.env.step(actions)
-            self.bonus_module.warmup(self.obs)
+            self.intrinsic.warmup(self.obs)
         self.done = torch.as_tensor(terminated | truncated, dtype=torch.float32,
                                     device=self.device)
 
     def collect(self) -> list[dict]:
         """Fills the rollout; returns the `info["episode"]` of every episode that ended."""
-        if self.parts:
-            return self._collect_double_buffered()
         finished = []
         for t in range(self.rollout.num_steps):
             prev_obs = self.obs
@@ -72,30 +68,6 @@ class Collector:
             with record_function("env.step"):
                 stepped = self.env.step(actions)
             finished += self._finish(t, prev_obs, actions, stepped)
-        return finished
-
-    def _collect_double_buffered(self) -> list[dict]:
-        """Each part's workers step while the policy acts on the other part and the intrinsic
-        reward scores the previous step; per env the transitions are the plain loop's."""
-        steps, finished = self.rollout.num_steps, []
-        actions = [self._act(0, part, self.obs[part], self.done[part]) for part in self.parts]
-        for i in range(len(self.parts)):
-            self.env.step_async(i, actions[i])
-        for t in range(steps):
-            prev_obs, results, next_actions = self.obs, [], []
-            for i, part in enumerate(self.parts):
-                with record_function("env.step"):
-                    part_results = self.env.step_wait(i)
-                results += part_results
-                if t + 1 < steps:
-                    obs, _, terminated, truncated, _ = self.env.stack(part_results)
-                    done = torch.as_tensor(terminated | truncated, dtype=torch.float32,
-                                           device=self.device)
-                    next_actions.append(self._act(t + 1, part, obs, done))
-                    self.env.step_async(i, next_actions[-1])
-            finished += self._finish(t, prev_obs, np.concatenate(actions),
-                                     self.env.stack(results))
-            actions = next_actions
         return finished
 
     def _act(self, t: int, rows, obs, done) -> np.ndarray:
@@ -116,15 +88,14 @@ class Collector:
         reward = reward * self.reward_scale
         if self.clip_task_reward:
             reward = np.sign(reward)
-        if self.bonus_module is not None:
-            with record_function("intrinsic_reward"):
-                bonus = self.bonus_module.compute(prev_obs, actions, self.obs, terminated,
-                                                  truncated, infos)
-            if self.bonus_module.separate_stream:
-                rollout.int_rewards[t] = torch.as_tensor(bonus, dtype=torch.float32,
-                                                         device=self.device)
-            else:
-                reward = reward + bonus
+        with record_function("intrinsic_reward"):
+            bonus = self.intrinsic.compute(prev_obs, actions, self.obs, terminated, truncated,
+                                           infos)
+        if self.two_stream:
+            rollout.int_rewards[t] = torch.as_tensor(bonus, dtype=torch.float32,
+                                                     device=self.device)
+        else:
+            reward = reward + bonus
         reward = torch.as_tensor(reward, dtype=torch.float32, device=self.device)
         if self.bootstrap_time_limits and truncated.any():
             reward += self._truncation_bootstrap(truncated, infos)
@@ -149,3 +120,43 @@ class Collector:
         """V of the observations after the rollout, for bootstrapping its tail."""
         _, value = self.network(torch.as_tensor(self.obs, device=self.device))
         return value
+
+
+class DoubleBufferedCollector(Collector):
+    """The envs' two halves (along worker boundaries; needs >= 2 workers) step in their workers
+    in turn while the policy acts on the other half. Same transitions per env as Collector for
+    the same actions; the policy's random draws come in a different order."""
+
+    def __init__(self, vec_env, *args, **kwargs):
+        super().__init__(vec_env, *args, **kwargs)
+        self.parts = vec_env.parts(2)
+
+    def collect(self) -> list[dict]:
+        """Each part's workers step while the policy acts on the other part and the intrinsic
+        reward scores the previous step; per env the transitions are the plain loop's."""
+        steps, finished = self.rollout.num_steps, []
+        actions = [self._act(0, part, self.obs[part], self.done[part]) for part in self.parts]
+        for i in range(len(self.parts)):
+            self.env.step_async(i, actions[i])
+        for t in range(steps):
+            prev_obs, results, next_actions = self.obs, [], []
+            for i, part in enumerate(self.parts):
+                with record_function("env.step"):
+                    part_results = self.env.step_wait(i)
+                results += part_results
+                if t + 1 < steps:
+                    obs, _, terminated, truncated, _ = self.env.stack(part_results)
+                    done = torch.as_tensor(terminated | truncated, dtype=torch.float32,
+                                           device=self.device)
+                    next_actions.append(self._act(t + 1, part, obs, done))
+                    self.env.step_async(i, next_actions[-1])
+            finished += self._finish(t, prev_obs, np.concatenate(actions),
+                                     self.env.stack(results))
+            actions = next_actions
+        return finished
+
+
+def make_collector(vec_env, *args, double_buffered: bool = False, **kwargs) -> Collector:
+    """The plain or the double-buffered collector (`train_policy.double_buffered`)."""
+    return (DoubleBufferedCollector if double_buffered else Collector)(vec_env, *args, **kwargs)
+

@@ -9,13 +9,12 @@ from episodic_curiosity import checkpoint
 from episodic_curiosity.errors import UsageError
 
 
-def _meta(scenario_name, network, bonus_module) -> dict:
+def _meta(scenario_name, network, intrinsic) -> dict:
     return {"scenario": scenario_name, "obs_shape": list(network.obs_shape),
-            "num_actions": network.num_actions,
-            "intrinsic_reward": type(bonus_module).__name__ if bonus_module else None}
+            "num_actions": network.num_actions, "intrinsic_reward": intrinsic.checkpoint_name}
 
 
-def restore(directory, scenario_name, network, learner, bonus_module,
+def restore(directory, scenario_name, network, learner, intrinsic,
             seed) -> tuple[int, int, list]:
     """Loads the newest checkpoint into the run's objects; returns (step, update, the stats of
     the training episodes in the return window when it was written: the resumed reward_train
@@ -28,7 +27,7 @@ def restore(directory, scenario_name, network, learner, bonus_module,
         torch.manual_seed(seed)
         np.random.seed(seed)
         return 0, 0, []
-    mine = _meta(scenario_name, network, bonus_module)
+    mine = _meta(scenario_name, network, intrinsic)
     saved = state.get("meta", {})
     # Keys an older version did not write are not checked (its checkpoints stay resumable).
     if any(saved[k] != mine[k] for k in mine if k in saved):
@@ -40,8 +39,7 @@ def restore(directory, scenario_name, network, learner, bonus_module,
         learner.optimizer.load_state_dict(state["optimizer"])
         if learner.int_normalizer is not None:
             learner.int_normalizer.load_state_dict(state["int_normalizer"])
-        if bonus_module is not None:
-            bonus_module.load_state_dict(state.get("intrinsic_reward", {}))
+        intrinsic.load_state_dict(state.get("intrinsic_reward", {}))
     except (RuntimeError, ValueError, KeyError) as e:
         raise UsageError(f"checkpoint in {directory} does not fit this run "
                          f"({' '.join(str(e).split())[:300]}); use a new --workdir") from e
@@ -49,13 +47,13 @@ def restore(directory, scenario_name, network, learner, bonus_module,
     return state["step"], state["update"], state.get("recent_episodes", [])
 
 
-def save(directory, step, update, scenario_name, network, learner, bonus_module, keep,
+def save(directory, step, update, scenario_name, network, learner, intrinsic, keep,
          recent_episodes=()) -> None:
     checkpoint.save(directory, step, {
         "update": update, "network": network.state_dict(),
         "optimizer": learner.optimizer.state_dict(), "rng": checkpoint.rng_state(),
-        "intrinsic_reward": bonus_module.state_dict() if bonus_module else {},
+        "intrinsic_reward": intrinsic.state_dict(),
         "int_normalizer": (learner.int_normalizer.state_dict()
                            if learner.int_normalizer is not None else None),
-        "meta": _meta(scenario_name, network, bonus_module),
+        "meta": _meta(scenario_name, network, intrinsic),
         "recent_episodes": [dict(e) for e in recent_episodes]}, keep=keep)

@@ -1,18 +1,17 @@
-"""The policy training loop: collect -> GAE -> PPO update -> log, evaluate, checkpoint.
+"""Builds one training run from gin and its run directory, then runs `loop.TrainingLoop`.
 
-The rooms along the data path: `collector.Collector` (envs + intrinsic reward -> rollout),
+The rooms along the data path: `collector` (envs + intrinsic reward -> rollout),
 `ppo.PPOLearner` (PPO on a rollout), `run_log.RunLogger` (CSVs, TensorBoard, terminal),
-`run_state` (checkpoint and resume). This module builds them and runs the loop.
+`run_state` (checkpoint and resume), `loop.TrainingLoop` (the algorithm's order). This module is
+the one place configuration becomes those objects.
 
 Resumable: a rerun on the same run directory loads the newest checkpoint (network, optimizer,
 counters, RNG state, intrinsic-reward state), cuts CSV rows written after it, and carries on,
 with the run's own configuration (run_config.py: another one is refused unless accepted).
 """
 
-import contextlib
 import dataclasses
 import os
-import time
 
 import gin
 import torch
@@ -21,10 +20,12 @@ from torch.profiler import record_function
 
 from episodic_curiosity import allocator, envs, run_config
 from episodic_curiosity.agents import evaluation, networks, ppo, run_state
-from episodic_curiosity.agents.collector import Collector
+from episodic_curiosity.agents.collector import make_collector
+from episodic_curiosity.agents.loop import Cadence, TrainingLoop
 from episodic_curiosity.agents.rollout import Rollout
 from episodic_curiosity.agents.run_log import RunLogger
 from episodic_curiosity.errors import UsageError
+from episodic_curiosity.rewards.base import NoIntrinsicReward
 from episodic_curiosity.validation import CompileMode, Count, FrameSize, Index, OptionalIndex, Real
 from episodic_curiosity.workdir import RunDir, atomic_write_text
 
@@ -45,7 +46,8 @@ class _Run:
     device: torch.device
     network: networks.ActorCritic
     learner: ppo.PPOLearner
-    bonus_module: object
+    intrinsic: object  # an IntrinsicReward (NoIntrinsicReward: plain PPO)
+    two_stream: bool  # the bonus is its own reward stream: decided here, once
 
 
 def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
@@ -65,27 +67,28 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
     if compile_mode != "none":  # in place: the state dict keeps its keys, checkpoints stay plain
         network.compile(mode=compile_mode)
     # Built before the run directory: a missing or misshapen R-network leaves no trace.
-    bonus_module = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
-                                     device=device) if intrinsic_reward else None)
+    intrinsic = (intrinsic_reward(num_envs=config.num_envs, scenario=scenario_spec,
+                                  device=device) if intrinsic_reward else NoIntrinsicReward())
     return _Run(scenario_spec, config, device, network,
-                ppo.PPOLearner(network, config, two_stream), bonus_module)
-
-
-@contextlib.contextmanager
-def _threads(count: int):
-    """torch's intra-op threads set to `count` inside the block (0: left as they are)."""
-    before = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+                ppo.PPOLearner(network, config, two_stream), intrinsic, two_stream)
 
 
 def _workers(asked: int | None, num_envs: int) -> int:
     """Env worker processes: as asked (at most one per env), or one per core."""
     return min((os.cpu_count() or 1) if asked is None else asked, num_envs)
+
+
+def _open_envs(scenario, seed, num_envs, obs_size, num_workers, eval_envs, eval_workers):
+    """The training envs (run `seed`'s POLICY_TRAINING levels) and one evaluation env per
+    held-out split (the same levels for every run)."""
+    indices = range(seed * num_envs, (seed + 1) * num_envs)
+    train_env = envs.VecEnv(
+        envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size),
+        _workers(num_workers, num_envs))
+    eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
+                                   _workers(eval_workers, eval_envs))
+                for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
+    return train_env, eval_env
 
 
 def _num_updates(total_steps: int, batch_size: int) -> int:
@@ -151,77 +154,47 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
                  keep_freed_memory)
     run_dir.create()
     step, update, recent = run_state.restore(run_dir.checkpoints, scenario, run.network,
-                                             run.learner, run.bonus_module, seed)
+                                             run.learner, run.intrinsic, seed)
     config_text = gin.config_str()
     change = run_config.check(run_dir, config_text, update > 0, accept_config_change)
     # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
     # The logger checks progress.csv's columns before it writes anything.
-    log = RunLogger(run_dir, step if update else -1,
-                    run.bonus_module.stat_names if run.bonus_module else (),
+    log = RunLogger(run_dir, step if update else -1, run.intrinsic.stat_names,
                     total_steps=total_steps, description=f"train {scenario}",
-                    config_text=config_text,
-                    log_success="success" in run.scenario.features)
+                    config_text=config_text, log_success="success" in run.scenario.features)
     log.recent.extend(recent)  # the return window goes on where the checkpoint left it
     # Everything is validated: from here on the run directory is written.
     first_config = run_config.record(run_dir, config_text, change, step)
     absl_logging.info("%s %s at step %d of %d in %s on %s", "resuming" if step else "starting",
                       scenario, step, total_steps, run_dir.path, run.device)
     config = run.config
-    indices = range(seed * config.num_envs, (seed + 1) * config.num_envs)
-    train_env = envs.VecEnv(
-        envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size),
-        _workers(num_workers, config.num_envs))
-    eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
-                                   _workers(eval_workers, eval_envs))
-                for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
+    train_env, eval_env = _open_envs(scenario, seed, config.num_envs, obs_size, num_workers,
+                                     eval_envs, eval_workers)
     rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device,
                       run.network.value_heads)
-    collector = Collector(train_env, run.network, rollout, run.device, config.gamma,
-                          run.bonus_module, reward_scale, bootstrap_time_limits,
-                          clip_task_reward, double_buffered)
 
     @record_function("evaluate")
-    def evaluate():
+    def evaluate(at_step):
         for split, env in eval_env.items():
             _, episodes = evaluation.evaluate(run.network, env, run.device, eval_greedy)
-            log.evaluation(split, step, episodes)
+            log.evaluation(split, at_step, episodes)
+
+    def save(at_step, at_update):
+        with record_function("checkpoint"):
+            run_state.save(run_dir.checkpoints, at_step, at_update, scenario, run.network,
+                           run.learner, run.intrinsic, keep_checkpoints, log.recent)
+        if first_config:  # a changed run keeps its first segment's there
+            atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
 
     try:
-        num_updates = _num_updates(total_steps, config.batch_size)
-        collector.start()
-        if update == 0:
-            if run.bonus_module is not None and run.bonus_module.warmup_env_steps:
-                collector.warmup(run.bonus_module.warmup_env_steps)
-            evaluate()
-        start_time, start_step = time.time(), step
-        while update < num_updates:
-            clip_coef = run.learner.schedule(update / num_updates)
-            finished = collector.collect()
-            with record_function("gae"):
-                advantages, returns = run.learner.advantages(rollout, collector.last_value(),
-                                                             collector.done)
-            with record_function("ppo.update"), _threads(update_threads):
-                losses = run.learner.update(rollout.flat(advantages, returns), clip_coef)
-            update += 1
-            step += config.batch_size
-            if run.bonus_module is not None:
-                with record_function("intrinsic_reward.update"):
-                    run.bonus_module.update(step)
-            bonus_stats = run.bonus_module.stats() if run.bonus_module else {}
-            fps = (step - start_step) / max(time.time() - start_time, 1e-9)
-            lr = run.learner.optimizer.param_groups[0]["lr"]
-            log.update(step, update, fps, {"learning_rate": lr, "clip_coef": clip_coef, **losses},
-                       finished, bonus_stats)
-            log.console(step, num_updates * config.batch_size, update, num_updates, fps,
-                        losses["entropy"])
-            if update % eval_every_updates == 0 or update == num_updates:
-                evaluate()
-            if update % checkpoint_every_updates == 0 or update == num_updates:
-                with record_function("checkpoint"):
-                    run_state.save(run_dir.checkpoints, step, update, scenario, run.network,
-                                   run.learner, run.bonus_module, keep_checkpoints, log.recent)
-                if first_config:  # a changed run keeps its first segment's there
-                    atomic_write_text(run_dir.operative_gin_config, gin.operative_config_str())
+        collector = make_collector(train_env, run.network, rollout, run.device, config.gamma,
+                                   run.intrinsic, reward_scale, bootstrap_time_limits,
+                                   clip_task_reward, run.two_stream,
+                                   double_buffered=double_buffered)
+        cadence = Cadence(_num_updates(total_steps, config.batch_size), eval_every_updates,
+                          checkpoint_every_updates, update_threads)
+        step = TrainingLoop(collector, run.learner, rollout, run.intrinsic, log, evaluate, save,
+                            config.batch_size, cadence).run(step, update)
     finally:
         train_env.close()
         for env in eval_env.values():

@@ -55,6 +55,11 @@ class IntrinsicReward(abc.ABC):
         self._sums: dict = {}
         self._counts: dict = {}
 
+    @property
+    def checkpoint_name(self) -> str | None:
+        """What a checkpoint records as its intrinsic reward (a resume must match it)."""
+        return type(self).__name__
+
     def begin(self, obs: np.ndarray, infos: list) -> None:
         """First observations of every env (after VecEnv.reset)."""
 
@@ -88,3 +93,17 @@ class IntrinsicReward(abc.ABC):
 
     def load_state_dict(self, state: dict) -> None:
         del state
+
+
+class NoIntrinsicReward(IntrinsicReward):
+    """Plain PPO's reward: a bonus of 0, nothing learned. The loop calls it as any other, so it
+    asks no `is None`; checkpoints record no reward (None), as they did before it existed."""
+
+    checkpoint_name = None
+
+    def __init__(self, num_envs=0, scenario=None, device=None):
+        super().__init__(num_envs, scenario, device)
+
+    def compute(self, obs, actions, next_obs, terminated, truncated, infos) -> np.ndarray:
+        return np.zeros(len(next_obs))
+
