@@ -149,3 +149,13 @@ def test_offline_budget_is_the_papers_and_the_latest_network_is_kept(tmp_path):
     saved = torch.load(tmp_path / "out" / "r_network.pt", weights_only=False)
     assert saved["epoch"] == 3
     assert saved["config"]["input_shape"] == [16, 16, 3]
+
+
+def test_frame_stacks_get_a_stem_of_their_channels(tmp_path):
+    """Atari's and Mario's 84x84x4 gray stacks: the stem takes 4 channels, and a saved network
+    keeps them (it crashed on a 3-channel stem before)."""
+    net = RNetwork(width=8, input_shape=(84, 84, 4)).eval()
+    frames = torch.randint(0, 255, (2, 84, 84, 4), dtype=torch.uint8)
+    assert net(frames, frames.flip(0)).shape == (2, 2)
+    save_rnet(tmp_path / "r_network.pt", net)
+    assert load_rnet(tmp_path / "r_network.pt", "cpu").embedding.net[0].in_channels == 4

@@ -10,7 +10,7 @@ def action_names(env, engine: str) -> list[str]:
     count = env.action_space.n
     if engine == "vizdoom":
         names = [button.name for button in env.unwrapped._game.get_available_buttons()]
-    elif engine == "ale":
+    elif engine in ("ale", "nes-py"):  # Atari's and Mario's joypad combinations
         names = list(env.unwrapped.get_action_meanings())
     elif engine == "mujoco":
         from episodic_curiosity.envs import ant  # built already: its import costs nothing now

@@ -178,6 +178,42 @@ for _name, _game, _actions, _description in (
                       obs_channels=4, frame_channels=1, unavailable=_ale_missing))
 
 
+MARIO_HINT = ("Super Mario Bros needs the optional extra: pip install -e .[mario] (it builds the "
+              "NES emulator nes-py from source with a C++ compiler)")
+
+
+def _mario(max_steps: int | None = None):
+    """A builder for a Mario scenario; imports the emulator only when an env is made."""
+    def build(seed: int) -> gym.Env:
+        from episodic_curiosity.envs import mario  # imported on use: the extra is optional
+        return mario.MarioEnv(seed, max_steps=max_steps)
+    return build
+
+
+def _mario_missing():
+    import importlib.util
+    found = all(importlib.util.find_spec(m) for m in ("nes_py", "gym_super_mario_bros"))
+    return None if found else MARIO_HINT
+
+
+# Super Mario Bros (envs/mario.py): the curiosity study's Mario, World 1-1 on (its code names no
+# other level). 14 actions (mario.ACTIONS); episodes end at game over, 6000 steps at most when no
+# level is passed (mario.EPISODE_STEPS). Oracle cell: 16 pixels, one block of the level's grid,
+# ~1.4 agent steps at a run (11.8 px a step), as the original's 30 DMLab units are ~1.4 steps.
+# The _small variant, as noreward_small scales noreward: episodes cut at 600 steps, enough to
+# clear 1-1 running (its flag is ~3160 px in: ~270 steps), for quick runs and tests.
+for _name, _limit, _steps, _what in (
+        ("mario_1_1", None, 6000, "to game over (the curiosity study's Mario)"),
+        ("mario_1_1_small", 600, 600, "cut at 600 steps (scaled mario_1_1)")):
+    register(Scenario(
+        name=_name, engine="nes-py" if not _mario_missing() else "nes-py (not installed)",
+        num_actions=14, episode_steps=_steps,
+        description=f"Super Mario Bros from World 1-1 {_what}; reward: x progress; metric: "
+                    "x distance, levels passed",
+        build=_mario(_limit), oracle_cell=16.0, raw_shape=(84, 84, 4), obs_channels=4,
+        frame_channels=1, unavailable=_mario_missing))
+
+
 def _maze(task_factory, episode_steps: int, fire: bool = True):
     """A builder for a MiniWorld maze scenario; imports the GL stack only when an env is made."""
     def build(seed: int) -> gym.Env:

@@ -68,12 +68,12 @@ class ResNetEmbedding(nn.Module):
     """
 
     def __init__(self, width=64, blocks=(2, 2, 2, 2), embedding_size=512,
-                 block="preactivation"):
+                 block="preactivation", in_channels=3):
         super().__init__()
         pre = block == "preactivation"
         bn = functools.partial(nn.BatchNorm2d, **KERAS_BN) if pre else nn.BatchNorm2d
         block_class = _PreActivationBlock if pre else _PostActivationBlock
-        layers = [nn.Conv2d(3, width, 7, 2, 3, bias=pre), bn(width), nn.ReLU(),
+        layers = [nn.Conv2d(in_channels, width, 7, 2, 3, bias=pre), bn(width), nn.ReLU(),
                   nn.MaxPool2d(3, 2, 1)]
         cin = width
         for stage, count in enumerate(blocks):
@@ -142,7 +142,9 @@ class RNetwork(nn.Module):
             raise ValueError(f"RNetwork.block must be one of {BLOCKS}, got {block!r}")
         self.config = {"width": width, "embedding_size": embedding_size, "block": block,
                        "input_shape": list(input_shape) if input_shape else None}
-        self.embedding = ResNetEmbedding(width, embedding_size=embedding_size, block=block)
+        channels = input_shape[-1] if input_shape else 3  # Atari's and Mario's stacks: 4
+        self.embedding = ResNetEmbedding(width, embedding_size=embedding_size, block=block,
+                                         in_channels=channels)
         bn1d = (functools.partial(nn.BatchNorm1d, **KERAS_BN) if block == "preactivation"
                 else nn.BatchNorm1d)
         self.comparator = Comparator(embedding_size, bn=bn1d)
