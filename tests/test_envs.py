@@ -36,6 +36,17 @@ def test_reset_step_shapes_and_position(scenario):
     env.close()
 
 
+@pytest.mark.parametrize("scenario", [n for n in envs.names(available_only=True)
+                                      if not envs.get(n).symbolic])  # EC refuses symbolic views
+def test_the_r_networks_raw_view_has_the_declared_raw_shape(scenario):
+    """EC's R-network is built for Scenario.raw_shape and trained on info["raw_obs"]: they must
+    agree (Atari declared DMLab's 120x160x3 and EC refused its own R-network)."""
+    env = envs.make_env(scenario, envs.Split.POLICY_TRAINING, 0, keep_raw_obs=True)
+    _, info = env.reset()
+    env.close()
+    assert info["raw_obs"].shape == tuple(envs.get(scenario).raw_shape)
+
+
 def _rollout(env, actions):
     obs, info = env.reset()
     frames, positions = [obs], [info["agent_xy"]]

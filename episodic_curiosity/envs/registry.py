@@ -175,7 +175,8 @@ for _name, _game, _actions, _description in (
          "Montezuma's Revenge: sparse reward; metric as RND: return and rooms visited")):
     register(Scenario(name=_name, engine="ale", num_actions=_actions, episode_steps=4500,
                       description=_description, build=_atari(_game), oracle_cell=8.0,
-                      obs_channels=4, frame_channels=1, unavailable=_ale_missing))
+                      raw_shape=(84, 84, 4), obs_channels=4, frame_channels=1,
+                      unavailable=_ale_missing))  # raw view: the stack itself (no raw_obs)
 
 
 MARIO_HINT = ("Super Mario Bros needs the optional extra: pip install -e .[mario] (it builds the "
