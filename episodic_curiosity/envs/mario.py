@@ -162,6 +162,16 @@ class MarioEnv(gym.Env):
         self._progress, self._last_byte = XProgress(), 0
         self._screen = np.zeros((240, 256, 3), np.uint8)
 
+    @property
+    def render_mode(self) -> str:
+        """render() is always the NES's colour screen (gallery, play); gymnasium's make resets
+        the attribute to None after construction, hence a property."""
+        return "rgb_array"
+
+    @render_mode.setter
+    def render_mode(self, value):
+        del value
+
     def _level(self) -> tuple:
         ram = self._nes.ram
         return ram[STAGE], ram[WORLD]  # the study's [levelLo, levelHi]
