@@ -160,7 +160,7 @@ def make_trace(spec, device):
 
 
 def _load_reward_state(module, run_dir):
-    file = policy_lib.checkpoint_file(run_dir)
+    file = policy_lib.checkpoint_file(run_dir, "--run_dir")
     state = checkpoint.load(file)
     trained = (state.get("meta") or {}).get("intrinsic_reward")
     if trained != type(module).__name__:

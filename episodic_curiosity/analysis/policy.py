@@ -17,7 +17,7 @@ from episodic_curiosity.agents.rollout import act
 from episodic_curiosity.errors import UsageError
 
 
-def checkpoint_file(path) -> pathlib.Path:
+def checkpoint_file(path, flag: str = "--policy_path") -> pathlib.Path:
     """A ckpt_<step>.pt, or the newest one in a checkpoints/ directory or a run directory."""
     path = pathlib.Path(path)
     if path.is_file():
@@ -26,7 +26,7 @@ def checkpoint_file(path) -> pathlib.Path:
         steps = checkpoint.list_steps(directory)
         if steps:
             return checkpoint.path_for(directory, steps[-1])
-    raise UsageError(f"no policy checkpoint at {path}; pass --policy_path=<run dir, its "
+    raise UsageError(f"no policy checkpoint at {path}; pass {flag}=<run dir, its "
                      "checkpoints/ directory or a ckpt_<step>.pt file>")
 
 
