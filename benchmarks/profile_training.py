@@ -18,6 +18,7 @@ from absl import app, flags
 
 import throughput
 
+from episodic_curiosity import devices
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.workdir import RunDir
 
@@ -79,7 +80,7 @@ def print_phases(events):
 
 def main(argv):
     del argv
-    device = trainer.resolve_device(FLAGS.device)
+    device = devices.resolve_device(FLAGS.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     print(f"{FLAGS.method} on {FLAGS.scenario}, {FLAGS.num_envs} envs, device {device}, "

@@ -48,6 +48,7 @@ import reference_rates
 from variants import RNET_METHODS, VARIANTS, applies, bindings
 
 from episodic_curiosity import checkpoint, configuration, envs
+from episodic_curiosity import devices
 from episodic_curiosity.agents import trainer
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.rnet.model import RNetwork
@@ -263,7 +264,7 @@ def _cpu_bf16():
 
 
 def _device():
-    return str(trainer.resolve_device(FLAGS.device))
+    return str(devices.resolve_device(FLAGS.device))
 
 
 def main(argv):

@@ -17,8 +17,8 @@ import torch
 from absl import flags
 
 from episodic_curiosity import cli, envs
-from episodic_curiosity.agents import trainer
 from episodic_curiosity.analysis import evaluate, policy as policy_lib, video
+from episodic_curiosity.devices import resolve_device
 from episodic_curiosity.errors import UsageError
 
 flags.DEFINE_string("policy_path", None, "Policy checkpoint: a run directory, its checkpoints/ "
@@ -53,7 +53,7 @@ def main(argv):
     torch.manual_seed(FLAGS.seed)
     if FLAGS.num_episodes < 1:
         raise UsageError(f"--num_episodes must be >= 1, got {FLAGS.num_episodes}")
-    policy = policy_lib.load(FLAGS.policy_path, trainer.resolve_device(FLAGS.device))
+    policy = policy_lib.load(FLAGS.policy_path, resolve_device(FLAGS.device))
     spec = policy_lib.scenario_for(policy, FLAGS.scenario)
     out = pathlib.Path(FLAGS.output_dir or default_output_dir(policy.path, FLAGS.split))
     out.mkdir(parents=True, exist_ok=True)

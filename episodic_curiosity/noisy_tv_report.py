@@ -8,8 +8,9 @@ Reads <workdir>/<method>/<scenario>/run_number_<n>/ for every method trained the
 
 from absl import flags
 
-from episodic_curiosity import cli, envs
+from episodic_curiosity import checkpoint, cli, envs
 from episodic_curiosity.agents import action_stats
+from episodic_curiosity.analysis import policy as policy_lib
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import methods
 from episodic_curiosity.workdir import RunDir, run_path
@@ -31,11 +32,13 @@ def main(argv):
     rows = []
     for method in methods.METHODS:
         run_dir = RunDir(run_path(FLAGS.workdir, method, scenario.name, FLAGS.run_number))
-        if not run_dir.checkpoints.is_dir():
+        if not checkpoint.list_steps(run_dir.checkpoints):  # not trained (yet): no row
             continue
-        network, step = action_stats.load_policy(run_dir, scenario)
-        shares, success = action_stats.action_frequencies(network, scenario.name, FLAGS.episodes)
-        rows.append((method, step, shares[NOISY_ACTION], success))
+        policy = policy_lib.load(run_dir.path)
+        policy_lib.scenario_for(policy, scenario.name)
+        shares, success = action_stats.action_frequencies(policy.network, scenario.name,
+                                                          FLAGS.episodes)
+        rows.append((method, policy.step, shares[NOISY_ACTION], success))
     if not rows:
         raise UsageError(f"no trained run of {scenario.name} under {FLAGS.workdir}")
     print(f"{'method':<26}{'steps':>10}{'noisy action':>14}{'goal reached':>14}")

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from absl import flags
 
-from episodic_curiosity import checkpoint, cli, configuration, envs
+from episodic_curiosity import cli, configuration, envs
 from episodic_curiosity.analysis import episode_video, evaluate, policy as policy_lib, video
 from episodic_curiosity.analysis.curiosity_trace import BonusTrace, CuriosityTrace, TaskRewardTrace
 from episodic_curiosity.envs import actions as action_lib
-from episodic_curiosity.errors import UsageError
+from episodic_curiosity.errors import UsageError, load_error_summary
 from episodic_curiosity.launch import local, methods
 
 flags.DEFINE_string("scenario", None, "Scenario to play (python -m episodic_curiosity.envs --list).")
@@ -160,9 +160,8 @@ def make_trace(spec, device):
 
 
 def _load_reward_state(module, run_dir):
-    file = policy_lib.checkpoint_file(run_dir, "--run_dir")
-    state = checkpoint.load(file)
-    trained = (state.get("meta") or {}).get("intrinsic_reward")
+    file, state = policy_lib.read(run_dir, "--run_dir")
+    trained = state["meta"].get("intrinsic_reward")
     if trained != type(module).__name__:
         raise UsageError(f"{file} holds a {trained} reward, not {type(module).__name__}; pass a "
                          "run of the same --method")
@@ -170,7 +169,7 @@ def _load_reward_state(module, run_dir):
         module.load_state_dict(state.get("intrinsic_reward", {}))
     except (RuntimeError, KeyError, ValueError) as e:
         raise UsageError(f"{file}: its reward state does not load into one env "
-                         f"({' '.join(str(e).split())[:160]})") from e
+                         f"({load_error_summary(e, 160)})") from e
 
 
 class Recorder:

@@ -6,7 +6,7 @@
 from absl import flags
 
 from episodic_curiosity import cli, configuration, preflight, report_card
-from episodic_curiosity.agents.trainer import resolve_device
+from episodic_curiosity.devices import resolve_device
 from episodic_curiosity.rnet import offline
 from episodic_curiosity.workdir import DirectoryLock
 

@@ -20,6 +20,7 @@ from episodic_curiosity.errors import UsageError
 NATURE_CNN_MIN_SIZE = 36  # the smallest frame the policy's three convolutions accept
 PRECISIONS = ("fp32", "bf16")  # EpisodicCuriosity.precision, PPOConfig.precision
 COMPILE_MODES = ("none", "default", "reduce-overhead", "max-autotune")  # torch.compile's modes
+RECURRENT_CORES = ("none", "lstm", "gru")  # PPOConfig.recurrent
 
 
 def integer(name: str, value, minimum: int = 1) -> None:
@@ -97,6 +98,7 @@ OptionalPositive = Annotated[float | None, optional(POSITIVE)]
 FrameSize = Annotated[int, at_least(NATURE_CNN_MIN_SIZE)]  # a frame side the policy CNN takes
 Precision = Annotated[str, one_of(*PRECISIONS)]
 CompileMode = Annotated[str, one_of(*COMPILE_MODES)]
+RecurrentCore = Annotated[str, one_of(*RECURRENT_CORES)]
 
 
 def bounds(fn) -> dict[str, Bound]:

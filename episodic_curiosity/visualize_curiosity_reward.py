@@ -19,9 +19,9 @@ import torch
 from absl import flags
 
 from episodic_curiosity import cli, configuration, envs
-from episodic_curiosity.agents import trainer
 from episodic_curiosity.analysis import episode_video, policy as policy_lib, video
 from episodic_curiosity.analysis.curiosity_trace import CuriosityTrace, TaskRewardTrace
+from episodic_curiosity.devices import resolve_device
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.progress import Progress
@@ -66,7 +66,7 @@ def main(argv):
     del argv
     policy_lib.set_torch_threads(FLAGS.torch_threads)
     torch.manual_seed(FLAGS.seed)
-    device = trainer.resolve_device(FLAGS.device)
+    device = resolve_device(FLAGS.device)
     if not FLAGS.policy_path and FLAGS.trajectory_mode != "load":
         raise UsageError("--policy_path is required (or --trajectory_mode=load to replay actions)")
     policy = policy_lib.load(FLAGS.policy_path, device) if FLAGS.policy_path else None
@@ -92,7 +92,7 @@ def main(argv):
                         raise UsageError(f"{trajectory} holds {len(saved)} actions, fewer than "
                                          "--num_steps")
                     return int(saved[t])
-                return policy.act(obs, FLAGS.greedy)
+                return policy.act(obs, FLAGS.greedy, start=t == 0)
 
             # The raw frame rides along in info: the R-network's view (EpisodicCuriosity.view).
             env = envs.make_env(spec.name, split, FLAGS.first_level + episode, obs_size,

@@ -18,9 +18,9 @@ import tempfile
 
 from absl import flags
 
-from episodic_curiosity import cli, envs
+from episodic_curiosity import cli, envs, gcs
 from episodic_curiosity.errors import UsageError
-from episodic_curiosity.launch import bucket_sync, fleet, gce, methods
+from episodic_curiosity.launch import fleet, gce, methods
 
 flags.DEFINE_string("project", None, "Google Cloud project.")
 flags.DEFINE_string("zone", None, "Compute Engine zone, e.g. us-central1-a.")
@@ -116,7 +116,7 @@ def main(argv):
         elif FLAGS.resume_preempted:
             print(f"started {len(fleet.resume_preempted(compute, FLAGS.prefix))} preempted VMs")
         else:
-            bucket = (bucket_sync.get_bucket(_storage_client(), FLAGS.bucket)
+            bucket = (gcs.get_bucket(_storage_client(), FLAGS.bucket)
                       if FLAGS.bucket else None)
             lines = fleet.status_lines(compute, bucket, FLAGS.prefix)
             print("\n".join(lines) if lines else f"no VMs labelled {gce.FLEET_LABEL}={FLAGS.prefix}")
@@ -129,7 +129,7 @@ def main(argv):
         return
     _require("project", "zone", "bucket")
     # Everything that can be refused is checked before anything is created.
-    bucket = bucket_sync.get_bucket(_storage_client(), FLAGS.bucket)
+    bucket = gcs.get_bucket(_storage_client(), FLAGS.bucket)
     compute = gce.Compute(FLAGS.project, FLAGS.zone, FLAGS.compute_endpoint)
     for gpu in sorted({vm.shape.gpu_type for vm in vms if vm.shape.gpu_count}):
         compute.check_gpu_type(gpu)

@@ -126,6 +126,29 @@ def launcher_progress(workdir, method, bindings=(), scenario="minigrid_doorkey_5
         return run, list(csv.DictReader(f))
 
 
+# VizDoom from the launcher in about 30 s on the busy 2-core machine: doom_basic's 75-step
+# episodes keep the step-0 and final evaluations (one episode per split) short and end training
+# episodes; 2 updates of 4 envs x 32 steps. doom_dense's 525-step evaluations alone took 25 s.
+DOOM_SHORT = ["train_policy.total_steps = 256", "PPOConfig.num_steps = 32",
+              "train_policy.eval_envs = 1"]
+
+
+def doom_launcher_run(workdir, method, reward_class, bindings=()):
+    """A `--preset=tiny` run of `method` on doom_basic: the run directory holds its CSVs and a
+    checkpoint of `reward_class`, and every progress row has each of its `intrinsic_*` stats.
+    Returns (run directory, progress rows) for the method's own checks."""
+    from episodic_curiosity import checkpoint
+    run, rows = launcher_progress(workdir, method, [*DOOM_SHORT, *bindings], "doom_basic")
+    for name in ("config.gin", "reward_train.csv", "reward_valid.csv", "reward_test.csv"):
+        assert (run / name).is_file(), name
+    assert [int(r["step"]) for r in rows] == [128, 256]
+    for column in (f"intrinsic_{stat}" for stat in reward_class.stat_names):
+        assert all(np.isfinite(float(r[column])) for r in rows), column
+    saved = checkpoint.load_latest(run / "checkpoints")
+    assert saved["step"] == 256 and saved["meta"]["intrinsic_reward"] == reward_class.__name__
+    return run, rows
+
+
 @pytest.fixture
 def one_thread_and_clean_gin():
     """For modules that build rewards from gin: one torch thread, no gin left behind (use it

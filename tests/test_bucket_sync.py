@@ -6,7 +6,7 @@ import json
 import pytest
 from google.api_core import exceptions
 
-from episodic_curiosity import checkpoint
+from episodic_curiosity import checkpoint, gcs
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.launch import bucket_sync
 from episodic_curiosity.launch.bucket_sync import POINTER, BucketSync, StaleWriter
@@ -119,7 +119,15 @@ def test_a_stale_pointer_write_gets_412_and_cannot_publish_over_a_newer_run(buck
 def test_missing_bucket_is_one_clear_error(gcs_server):
     from google.cloud import storage
     with pytest.raises(UsageError, match="gs://no-such-bucket does not exist"):
-        bucket_sync.get_bucket(storage.Client(project="p"), "no-such-bucket")
+        gcs.get_bucket(storage.Client(project="p"), "no-such-bucket")
+
+
+def test_gs_urls_split_into_bucket_and_prefix():
+    assert gcs.split_gs_url("gs://b/runs/ppo/") == ("b", "runs/ppo")
+    assert gcs.split_gs_url("gs://b") == ("b", "")
+    for url in ("gs://", "/tmp/runs", "s3://b/x"):
+        with pytest.raises(UsageError, match="is not a gs://BUCKET/PATH url"):
+            gcs.split_gs_url(url)
 
 
 def test_last_progress_reads_pointer_and_progress(bucket, tmp_path):

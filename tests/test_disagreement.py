@@ -138,3 +138,13 @@ def test_trains_from_the_launcher_on_the_symbolic_view(tmp_path):
     saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]
     assert {"models.4.out.weight", "models.0.inp.weight"} <= set(saved["forward_model"])
     assert saved["optimizer"]["state"] and saved["obs_stats"]
+
+
+def test_trains_from_the_launcher_on_vizdoom(tmp_path):
+    from episodic_curiosity.rewards.disagreement import Disagreement
+    run, rows = peer_checks.doom_launcher_run(tmp_path, "ppo_plus_disagreement", Disagreement,
+                                              [*SHORT, "DynamicsCuriosity.hidden = 64"])
+    assert all(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)
+    assert all(float(r["intrinsic_forward_loss"]) > 0 for r in rows)
+    saved = checkpoint.load_latest(run / "checkpoints")["intrinsic_reward"]
+    assert {"models.4.out.weight", "models.0.inp.weight"} <= set(saved["forward_model"])

@@ -5,10 +5,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import REPO
-from episodic_curiosity import envs
+from episodic_curiosity import checkpoint, envs
 from episodic_curiosity.analysis import evaluate, policy as policy_lib, video
+from episodic_curiosity.errors import UsageError
 from policy_checkpoint import trained_run  # noqa: F401  (fixture)
 
 
@@ -69,3 +71,11 @@ def test_a_scenario_with_other_actions_is_one_line(trained_run):  # noqa: F811
     assert len(result.stderr.strip().splitlines()) == 1
     result = run_tool(f"--policy_path={trained_run / 'nothing'}")
     assert result.returncode == 2 and "no policy checkpoint" in result.stderr, result.stderr
+
+
+def test_a_checkpoint_train_policy_did_not_write_is_refused(tmp_path):
+    checkpoint.save(tmp_path, 0, {"weights": []})
+    with pytest.raises(UsageError, match="is not a policy checkpoint"):
+        policy_lib.load(tmp_path)
+    with pytest.raises(UsageError, match="no policy checkpoint at .*; pass --run_dir="):
+        policy_lib.read(tmp_path / "nothing", "--run_dir")

@@ -97,3 +97,54 @@ def test_the_graph_sees_every_kind_of_import():
 def test_no_import_circle():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import circle: " + " -> ".join(cycle)
+
+
+# (importer, imported): a layer below never names one above it (docs/architecture.md's layers).
+# analysis/ reads results wherever they are (a directory, gs://: gcs.py) and so must not depend on
+# how runs are launched; the report card sits above rnet/ and rewards/; envs/ is the bottom engine
+# layer (no torch: its subprocess workers start fast).
+LIBRARIES = ["agents", "analysis", "envs", "rewards", "rnet"]
+FORBIDDEN = (
+    [(f"{PACKAGE}.{low}", f"{PACKAGE}.{high}") for low in LIBRARIES for high in ("launch", "cli")]
+    + [(f"{PACKAGE}.{low}", f"{PACKAGE}.report_card") for low in ("rnet", "rewards")]
+    + [(f"{PACKAGE}.envs", f"{PACKAGE}.{high}")
+       for high in ("agents", "analysis", "rewards", "rnet")])
+
+
+def binaries():
+    """The package root's binaries: modules there with a top-level main()."""
+    return sorted(module for module, (path, is_package) in modules().items()
+                  if module.count(".") == 1 and not is_package
+                  and any(isinstance(node, ast.FunctionDef) and node.name == "main"
+                          for node in ast.parse(path.read_text()).body))
+
+
+def _inside(module, package):
+    return module == package or module.startswith(package + ".")
+
+
+def layer_violations(graph, forbidden=FORBIDDEN):
+    """'a -> b' for every edge from a module of an importer package into its forbidden one."""
+    return sorted(f"{a} -> {b}" for a, imported in graph.items() for b in imported
+                  for low, high in forbidden if _inside(a, low) and _inside(b, high))
+
+
+def test_layer_violations_are_found():
+    graph = {"episodic_curiosity.analysis.curves": {"episodic_curiosity.launch.bucket_sync"},
+             "episodic_curiosity.launch.fleet": {"episodic_curiosity.analysis.curves"}}
+    assert layer_violations(graph) == [
+        "episodic_curiosity.analysis.curves -> episodic_curiosity.launch.bucket_sync"]
+
+
+def test_lower_layers_do_not_import_upper_ones():
+    assert layer_violations(import_graph()) == []
+
+
+def test_libraries_import_no_binary():
+    """Every binary's main() lives in the package root (a subpackage's old `python -m` path runs
+    it by name); no library module depends on one."""
+    found = binaries()
+    assert {"episodic_curiosity.scenarios", "episodic_curiosity.rnet_report",
+            "episodic_curiosity.train_policy"} <= set(found)
+    forbidden = [(f"{PACKAGE}.{low}", binary) for low in LIBRARIES for binary in found]
+    assert layer_violations(import_graph(), forbidden) == []

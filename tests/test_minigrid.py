@@ -150,7 +150,7 @@ def test_policies_of_one_and_two_reward_streams_load_for_the_reports(tmp_path, v
     """noisy_tv_report and eval_policy read RND / curiosity policies (two value heads) too."""
     import torch
     from episodic_curiosity import checkpoint, envs
-    from episodic_curiosity.agents import action_stats, networks
+    from episodic_curiosity.agents import networks
     from episodic_curiosity.analysis import policy
     from episodic_curiosity.workdir import RunDir
     spec = envs.get(NOISY)
@@ -160,8 +160,8 @@ def test_policies_of_one_and_two_reward_streams_load_for_the_reports(tmp_path, v
     checkpoint.save(run.checkpoints, 256, {"network": trained.state_dict(), "step": 256, "meta": {
         "scenario": NOISY, "obs_shape": list(spec.obs_shape()),
         "num_actions": spec.num_actions}})
-    loaded, step = action_stats.load_policy(run, spec)
-    assert step == 256 and loaded.value_heads == value_heads
+    loaded = policy.load(run.path)  # noisy_tv_report's reader, as eval_policy's
+    assert loaded.step == 256 and loaded.network.value_heads == value_heads
     assert policy.load(run.checkpoints).network.value_heads == value_heads
     obs = torch.zeros((1,) + spec.obs_shape(), dtype=torch.uint8)
-    assert torch.equal(loaded(obs)[0], trained.eval()(obs)[0])
+    assert torch.equal(loaded.network(obs)[0], trained.eval()(obs)[0])

@@ -108,3 +108,10 @@ def test_trains_from_the_launcher_on_the_symbolic_view(tmp_path):
     assert len(rows) == 16 and all(float(r["intrinsic_bonus_mean"]) >= 0 for r in rows)
     assert any(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)
     assert all(0 < float(r["intrinsic_first_visit_fraction"]) <= 1 for r in rows)
+
+def test_trains_from_the_launcher_on_vizdoom(tmp_path):
+    from episodic_curiosity.rewards.noveld import NovelD
+    _, rows = peer_checks.doom_launcher_run(tmp_path, "ppo_plus_noveld", NovelD)
+    assert all(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)
+    assert all(float(r["intrinsic_predictor_loss"]) > 0 for r in rows)
+    assert all(0 < float(r["intrinsic_first_visit_fraction"]) <= 1 for r in rows)

@@ -79,3 +79,22 @@ def test_an_unknown_key_is_refused_with_the_scenarios_keys(tmp_path):
     assert_one_line_error(run_play("--scenario=doom_dense", "--keys=up,jump",
                                    f"--output_dir={out}"), "jump", "MOVE_FORWARD")
     assert not out.exists()
+
+
+def test_a_run_dirs_checkpoint_is_read_by_the_policy_reader(tmp_path):
+    """--run_dir goes through analysis.policy.read: its messages, with --run_dir as the fix."""
+    from episodic_curiosity import checkpoint
+    from policy_checkpoint import random_policy
+    args = ["--scenario=minigrid_doorkey_5x5", "--method=ppo_plus_rnd", "--keys=up",
+            f"--output_dir={tmp_path / 'never'}"]
+    assert_one_line_error(run_play(*args, f"--run_dir={tmp_path / 'empty'}"),
+                          "no policy checkpoint at", "pass --run_dir=")
+    foreign = tmp_path / "foreign" / "checkpoints"
+    foreign.mkdir(parents=True)
+    checkpoint.save(foreign, 0, {"weights": []})
+    assert_one_line_error(run_play(*args, f"--run_dir={foreign.parent}"),
+                          "is not a policy checkpoint")
+    ppo = random_policy(tmp_path / "ppo" / "checkpoints", "minigrid_doorkey_5x5")
+    assert_one_line_error(run_play(*args, f"--run_dir={ppo.parent}"),
+                          "holds a None reward, not RND")
+    assert not (tmp_path / "never").exists()

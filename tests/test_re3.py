@@ -110,3 +110,11 @@ def test_trains_from_the_launcher_on_the_symbolic_view(tmp_path):
     assert float(rows[0]["intrinsic_bonus_mean"]) > 0
     betas = [float(r["intrinsic_beta"]) for r in rows]
     assert betas == sorted(betas, reverse=True) and betas[0] < 0.05
+
+def test_trains_from_the_launcher_on_vizdoom(tmp_path):
+    from episodic_curiosity.rewards.re3 import RE3
+    _, rows = peer_checks.doom_launcher_run(tmp_path, "ppo_plus_re3", RE3)
+    assert all(float(r["intrinsic_bonus_mean"]) > 0 for r in rows)  # frames never repeat exactly
+    assert all(float(r["intrinsic_knn_distance_mean"]) > 0 for r in rows)
+    betas = [float(r["intrinsic_beta"]) for r in rows]
+    assert betas == sorted(betas, reverse=True) and betas[0] < 0.05

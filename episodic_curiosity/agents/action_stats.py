@@ -7,20 +7,8 @@ the random ball colours presses it far more than the 1/7 of a uniform policy).
 import numpy as np
 import torch
 
-from episodic_curiosity import checkpoint, envs
-from episodic_curiosity.agents import networks
-from episodic_curiosity.agents.rollout import act
-from episodic_curiosity.errors import UsageError
-
-
-def load_policy(run_dir, scenario):
-    """The newest checkpointed policy of a run directory, on the CPU."""
-    state = checkpoint.load_latest(run_dir.checkpoints)
-    if state is None:
-        raise UsageError(f"no checkpoint in {run_dir.checkpoints}; train the run first")
-    network = networks.load_actor_critic(state["network"], scenario.obs_shape(),
-                                         scenario.num_actions)
-    return network.eval(), state["step"]
+from episodic_curiosity import envs
+from episodic_curiosity.agents.rollout import Acting
 
 
 @torch.no_grad()
@@ -31,11 +19,13 @@ def action_frequencies(network, scenario_name: str, episodes: int, greedy: bool 
     finished = [None] * episodes
     try:
         obs, _ = vec.reset()
+        acting, starts = Acting(network, episodes, "cpu"), None
         while any(f is None for f in finished):
-            actions = act(network, obs, "cpu", greedy)[0].numpy()
+            actions = acting(obs, starts, greedy)[0].numpy()
             live = np.array([f is None for f in finished])
             counts += np.bincount(actions[live], minlength=len(counts))
-            obs, _, _, _, infos = vec.step(actions)
+            obs, _, terminated, truncated, infos = vec.step(actions)
+            starts = terminated | truncated
             for i, info in enumerate(infos):
                 if finished[i] is None and "episode" in info:
                     finished[i] = info["episode"]

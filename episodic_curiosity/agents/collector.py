@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.profiler import record_function
 
-from episodic_curiosity.agents.rollout import HostToDevice, Rollout, act
+from episodic_curiosity.agents.rollout import Acting, HostToDevice, Rollout
 from episodic_curiosity.rewards.base import IntrinsicReward, NoIntrinsicReward
 
 
@@ -38,12 +38,14 @@ class Collector:
         self.reward_scale, self.bootstrap_time_limits = reward_scale, bootstrap_time_limits
         self.clip_task_reward, self.two_stream = clip_task_reward, two_stream
         self.to_device = HostToDevice(device)
+        self.acting = Acting(network, vec_env.num_envs, device)  # carries a recurrent state
         self.obs = None
         self.done = None
 
     def start(self):
         """Resets every env; the intrinsic reward sees the first observations."""
         self.obs, infos = self.env.reset()
+        self.acting.reset()
         self.intrinsic.begin(self.obs, infos)
         self.done = torch.zeros(self.env.num_envs, device=self.device)
 
@@ -62,6 +64,7 @@ class Collector:
     def collect(self) -> list[dict]:
         """Fills the rollout; returns the `info["episode"]` of every episode that ended."""
         finished = []
+        self.rollout.start_state = self.acting.snapshot()
         for t in range(self.rollout.num_steps):
             prev_obs = self.obs
             actions = self._act(t, slice(None), self.obs, self.done)
@@ -76,7 +79,7 @@ class Collector:
             rollout, obs = self.rollout, self.to_device(obs)  # one copy, shared
             rollout.obs[t, rows] = obs
             rollout.dones[t, rows] = done
-            actions, logprobs, values = act(self.network, obs, self.device)
+            actions, logprobs, values = self.acting(obs, done, rows=rows)
             rollout.actions[t, rows], rollout.logprobs[t, rows] = actions, logprobs
             rollout.values[t, rows] = values
             return actions.cpu().numpy()
@@ -109,7 +112,8 @@ class Collector:
         bonus = torch.zeros(len(truncated), device=self.device)
         rows = np.flatnonzero(truncated)
         final = np.stack([infos[i]["final_obs"] for i in rows])
-        _, _, final_values = act(self.network, final, self.device)
+        # The state after the episode's last step is the one its final observation follows.
+        final_values = self.acting.value(final, rows=torch.as_tensor(rows, device=self.device))
         if final_values.dim() == 2:  # two heads: the time limit ends the extrinsic stream only
             final_values = final_values[:, 0]
         bonus[torch.as_tensor(rows, device=self.device)] = self.gamma * final_values
@@ -118,8 +122,7 @@ class Collector:
     @torch.no_grad()
     def last_value(self) -> torch.Tensor:
         """V of the observations after the rollout, for bootstrapping its tail."""
-        _, value = self.network(torch.as_tensor(self.obs, device=self.device))
-        return value
+        return self.acting.value(self.obs, self.done)
 
 
 class DoubleBufferedCollector(Collector):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from episodic_curiosity.agents.rollout import act
+from episodic_curiosity.agents.rollout import Acting
 
 
 def evaluate(network, vec_env, device, greedy: bool = False, max_steps: int = 100_000):
@@ -10,9 +10,11 @@ def evaluate(network, vec_env, device, greedy: bool = False, max_steps: int = 10
     network.eval()
     obs, _ = vec_env.reset()
     finished = [None] * vec_env.num_envs
+    acting, starts = Acting(network, vec_env.num_envs, device), None  # fresh state per episode
     for _ in range(max_steps):
-        actions, _, _ = act(network, obs, device, greedy)
-        obs, _, _, _, infos = vec_env.step(actions.cpu().numpy())
+        actions, _, _ = acting(obs, starts, greedy)
+        obs, _, terminated, truncated, infos = vec_env.step(actions.cpu().numpy())
+        starts = terminated | truncated
         for i, info in enumerate(infos):
             if finished[i] is None and "episode" in info:
                 finished[i] = info["episode"]

@@ -74,7 +74,8 @@ class TrainingLoop:
             advantages, returns = self.learner.advantages(
                 self.rollout, self.collector.last_value(), self.collector.done)
         with record_function("ppo.update"), threads(self.cadence.update_threads):
-            losses = self.learner.update(self.rollout.flat(advantages, returns), clip_coef)
+            pack = self.rollout.sequences if self.learner.recurrent else self.rollout.flat
+            losses = self.learner.update(pack(advantages, returns), clip_coef)
         return clip_coef, losses, finished
 
     def _log(self, step, update, fps, clip_coef, losses, finished):

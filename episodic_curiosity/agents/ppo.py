@@ -19,7 +19,7 @@ from torch.distributions import Categorical
 from episodic_curiosity import validation
 from episodic_curiosity.agents.normalizers import IntrinsicRewardNormalizer
 from episodic_curiosity.errors import UsageError
-from episodic_curiosity.validation import Real, Unit
+from episodic_curiosity.validation import Count, Real, RecurrentCore, Unit
 
 
 @gin.configurable
@@ -46,6 +46,15 @@ class PPOConfig:
     int_coef: Real = 1.0  # weight of the intrinsic advantages
     int_episodic: bool = False  # intrinsic returns stop at episode ends (RND, the study: no)
     normalize_int_reward: bool = True  # divide by the std of the per-env intrinsic returns
+    # A recurrent core between the torso and the heads: 'lstm' or 'gru' of `recurrent_size`
+    # units, its state reset at episode starts; the update replays whole env sequences from the
+    # rollout's start state (truncated BPTT over `num_steps`). 'none' (feed-forward) is the
+    # original EC PPO's default (policy_architecture 'cnn'; its 'lstm' option: baselines'
+    # nlstm = 256). The seeds' own agents: RND's 'rnn' policy, a GRU of 256 (memsize 128 x
+    # enlargement 2, policies/cnn_gru_policy_dynamics.py); RIDE's MiniGrid net, 2 LSTM layers of
+    # 1024 (src/models.py). Every method defaults to 'none' here: docs/training.md.
+    recurrent: RecurrentCore = "none"
+    recurrent_size: Count = 256
     # 'bf16': the update's forward passes under bf16 autocast (a GPU option; losses, gradients
     # and weights stay fp32). 'fp32' is the paper's.
     precision: str = "fp32"
@@ -61,6 +70,11 @@ class PPOConfig:
         for name in ("ent_coef", "vf_coef", "max_grad_norm"):  # max_grad_norm 0: no clipping
             validation.real(f"PPOConfig.{name}", getattr(self, name), 0.0)
         validation.choice(*validation.PRECISIONS)("PPOConfig.precision", self.precision)
+        if self.recurrent != "none" and self.num_minibatches > self.num_envs:
+            raise UsageError(
+                f"PPOConfig.num_minibatches = {self.num_minibatches} is more than num_envs = "
+                f"{self.num_envs}: a recurrent policy's minibatches are whole env sequences; "
+                "lower num_minibatches or raise num_envs")
         if self.num_minibatches > self.batch_size:
             raise UsageError(
                 f"PPOConfig.num_minibatches = {self.num_minibatches} is more than the batch of "
@@ -156,6 +170,11 @@ class PPOLearner:
         self.int_normalizer = (IntrinsicRewardNormalizer(config.num_envs, config.gamma_int, device)
                                if two_stream and config.normalize_int_reward else None)
 
+    @property
+    def recurrent(self) -> bool:
+        """The network has a recurrent core: its minibatches are whole env sequences."""
+        return getattr(self.network, "recurrent", False)
+
     def advantages(self, rollout, last_value, last_done):
         """(advantages, returns) of a filled rollout, one stream or two."""
         c = self.config
@@ -179,27 +198,21 @@ class PPOLearner:
                               enabled=self.config.precision == "bf16")
 
     def update(self, batch: dict, clip_coef: float) -> dict:
-        """batch: flat tensors obs, actions, logprobs, values, advantages, returns."""
+        """batch: obs, actions, logprobs, values, advantages, returns; flat [T*N] tensors
+        (`Rollout.flat`), or [T, N] env sequences with their starts and start state
+        (`Rollout.sequences`) for a recurrent network."""
         c = self.config
-        size = batch["actions"].shape[0]
-        minibatch = size // c.num_minibatches
         stats = []
         for _ in range(c.update_epochs):
-            order = torch.randperm(size, device=batch["actions"].device)
-            for start in range(0, size - minibatch + 1, minibatch):
-                idx = order[start:start + minibatch]
-                with self._autocast(batch["obs"].device):
-                    logits, new_value = self.network(batch["obs"][idx])
-                logits, new_value = logits.float(), new_value.float()
-                dist = Categorical(logits=logits, validate_args=False)
-                advantages = batch["advantages"][idx]
+            for logits, new_value, mb in self._minibatches(batch):
+                dist = Categorical(logits=logits.float(), validate_args=False)
+                advantages = mb["advantages"]
                 if c.norm_adv:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
                 pg_loss, clip_fraction, approx_kl = policy_loss(
-                    dist.log_prob(batch["actions"][idx]), batch["logprobs"][idx], advantages,
-                    clip_coef)
-                v_loss = heads_value_loss(new_value, batch["values"][idx], batch["returns"][idx],
-                                    clip_coef, c.clip_value_loss)
+                    dist.log_prob(mb["actions"]), mb["logprobs"], advantages, clip_coef)
+                v_loss = heads_value_loss(new_value.float(), mb["values"], mb["returns"],
+                                          clip_coef, c.clip_value_loss)
                 entropy = dist.entropy().mean()
                 loss = pg_loss - c.ent_coef * entropy + c.vf_coef * v_loss
                 self.optimizer.zero_grad(set_to_none=True)
@@ -211,3 +224,34 @@ class PPOLearner:
         means = torch.stack(stats).mean(0).tolist()
         return dict(zip(["policy_loss", "value_loss", "entropy", "clip_fraction", "approx_kl"],
                         means))
+
+    def _minibatches(self, batch: dict):
+        """One epoch's (logits, values, minibatch targets): random samples, or whole env
+        sequences replayed from their start state for a recurrent network."""
+        if "state" in batch:
+            yield from self._sequence_minibatches(batch)
+            return
+        size = batch["actions"].shape[0]
+        minibatch = size // self.config.num_minibatches
+        order = torch.randperm(size, device=batch["actions"].device)
+        for start in range(0, size - minibatch + 1, minibatch):
+            idx = order[start:start + minibatch]
+            with self._autocast(batch["obs"].device):
+                logits, value = self.network(batch["obs"][idx])
+            yield logits, value, {k: batch[k][idx] for k in _TARGETS}
+
+    def _sequence_minibatches(self, batch: dict):
+        num_envs = batch["actions"].shape[1]
+        envs = num_envs // self.config.num_minibatches
+        order = torch.randperm(num_envs, device=batch["actions"].device)
+        for start in range(0, num_envs - envs + 1, envs):
+            idx = order[start:start + envs]
+            state = tuple(s[:, idx] for s in batch["state"])
+            with self._autocast(batch["obs"].device):
+                logits, value, _ = self.network.sequence(batch["obs"][:, idx], state,
+                                                         batch["starts"][:, idx])
+            yield (logits.flatten(0, 1), value.flatten(0, 1),
+                   {k: batch[k][:, idx].flatten(0, 1) for k in _TARGETS})
+
+
+_TARGETS = ("actions", "logprobs", "values", "advantages", "returns")

@@ -34,11 +34,58 @@ class HostToDevice:
 
 @torch.no_grad()
 def act(network, obs: np.ndarray, device, greedy: bool = False):
-    """Samples actions for a batch of uint8 frames; returns (actions, logprobs, values) tensors."""
+    """Samples actions for a batch of uint8 frames from a feed-forward policy; returns (actions,
+    logprobs, values) tensors. A recurrent one acts through `Acting`, which keeps its state."""
     logits, values = network(torch.as_tensor(obs, device=device))
+    return _sample(logits, greedy) + (values,)
+
+
+def _sample(logits, greedy: bool):
     dist = Categorical(logits=logits, validate_args=False)  # checks would sync the GPU
     actions = logits.argmax(-1) if greedy else dist.sample()
-    return actions, dist.log_prob(actions), values
+    return actions, dist.log_prob(actions)
+
+
+class Acting:
+    """The policy acting on a batch of envs, carrying a recurrent core's state from call to call
+    (a feed-forward network has none to carry). `starts` [B] marks the envs whose observation
+    begins a new episode: their state is reset before it. `rows` picks the envs of a call (the
+    double-buffered collector acts on half of them at a time)."""
+
+    def __init__(self, network, num_envs: int, device):
+        self.network, self.device = network, torch.device(device)
+        self.recurrent = getattr(network, "recurrent", False)
+        self.state = network.initial_state(num_envs, self.device) if self.recurrent else ()
+
+    def reset(self) -> None:
+        """Every env starts a new episode (after the vector env's reset)."""
+        self.state = tuple(torch.zeros_like(s) for s in self.state)
+
+    def snapshot(self) -> tuple:
+        """A copy of the state: the rollout's start state, replayed by the PPO update."""
+        return tuple(s.clone() for s in self.state)
+
+    @torch.no_grad()
+    def __call__(self, obs, starts=None, greedy: bool = False, rows=slice(None)):
+        """(actions, logprobs, values) for `obs` of envs `rows`; their state moves one step."""
+        logits, values, state = self._step(obs, starts, rows)
+        for mine, new in zip(self.state, state):
+            mine[:, rows] = new
+        return _sample(logits, greedy) + (values,)
+
+    @torch.no_grad()
+    def value(self, obs, starts=None, rows=slice(None)) -> torch.Tensor:
+        """V(obs) of envs `rows` from their current state, which stays as it is (bootstrapping
+        the rollout's tail, or a truncated episode's final observation)."""
+        return self._step(obs, starts, rows)[1]
+
+    def _step(self, obs, starts, rows):
+        obs = torch.as_tensor(obs, device=self.device)
+        if not self.recurrent:  # any (logits, value) network: the feed-forward path as it was
+            return *self.network(obs), ()
+        starts = (torch.zeros(obs.shape[0], device=self.device) if starts is None else
+                  torch.as_tensor(starts, dtype=torch.float32, device=self.device))
+        return self.network.step(obs, tuple(s[:, rows] for s in self.state), starts)
 
 
 class Rollout:
@@ -58,6 +105,14 @@ class Rollout:
             torch.zeros(shape, device=device) for _ in range(4))
         self.values = torch.zeros(shape + ((value_heads,) if value_heads > 1 else ()),
                                   device=device)
+        self.start_state = ()  # a recurrent policy's state before obs[0] (Acting.snapshot)
+
+    def sequences(self, advantages, returns) -> dict:
+        """The rollout as [T, N] env sequences with their start state, for a recurrent learner
+        that replays whole sequences (truncated BPTT over the rollout)."""
+        return {"obs": self.obs, "actions": self.actions, "logprobs": self.logprobs,
+                "values": self.values, "advantages": advantages, "returns": returns,
+                "starts": self.dones, "state": self.start_state}
 
     def flat(self, advantages, returns) -> dict:
         """The rollout as flat [T*N] tensors for minibatching."""

@@ -24,18 +24,11 @@ from episodic_curiosity.agents.collector import make_collector
 from episodic_curiosity.agents.loop import Cadence, TrainingLoop
 from episodic_curiosity.agents.rollout import Rollout
 from episodic_curiosity.agents.run_log import RunLogger
+from episodic_curiosity.devices import resolve_device
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import NoIntrinsicReward
 from episodic_curiosity.validation import CompileMode, Count, FrameSize, Index, OptionalIndex, Real
 from episodic_curiosity.workdir import RunDir, atomic_write_text
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"device '{name}' asked for but no CUDA GPU is visible; use device='auto'")
-    return torch.device(name)
 
 
 @dataclasses.dataclass
@@ -63,7 +56,9 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
         torch.backends.cudnn.benchmark = True
     two_stream = bool(intrinsic_reward and intrinsic_reward.separate_stream)
     network = networks.ActorCritic(scenario_spec.obs_shape(obs_size), scenario_spec.num_actions,
-                                   value_heads=2 if two_stream else 1).to(device)
+                                   value_heads=2 if two_stream else 1,
+                                   recurrent=config.recurrent,
+                                   recurrent_size=config.recurrent_size).to(device)
     if compile_mode != "none":  # in place: the state dict keeps its keys, checkpoints stay plain
         network.compile(mode=compile_mode)
     # Built before the run directory: a missing or misshapen R-network leaves no trace.
@@ -152,6 +147,10 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
     """
     run = _build(scenario, device, obs_size, torch_threads, intrinsic_reward, compile_mode,
                  keep_freed_memory)
+    if run.network.recurrent and double_buffered and bootstrap_time_limits:
+        raise UsageError("train_policy.bootstrap_time_limits with double_buffered is not "
+                         "supported for a recurrent policy (the final observation's state has "
+                         "moved on); drop one of the two")
     run_dir.create()
     step, update, recent = run_state.restore(run_dir.checkpoints, scenario, run.network,
                                              run.learner, run.intrinsic, seed)

@@ -121,30 +121,18 @@ def _local_files(root: pathlib.Path):
 
 
 def _bucket_files(url: str, client=None):
-    from google.cloud import storage  # only for gs:// sources
-
-    from episodic_curiosity.launch import bucket_sync
-    bucket_name, prefix = bucket_sync.split_gs_url(url)
-    if client is None:
-        import google.auth.exceptions
-        try:
-            client = storage.Client()
-        except google.auth.exceptions.DefaultCredentialsError as e:
-            from episodic_curiosity.errors import UsageError
-            raise UsageError(f"no Google Cloud credentials to read {url}; run 'gcloud auth "
-                             "application-default login' (or copy the bucket locally)") from e
-    bucket = bucket_sync.get_bucket(client, bucket_name)
-    for blob in client.list_blobs(bucket, prefix=f"{prefix}/" if prefix else None):
-        relative = blob.name
-        if not _PATH.search(relative):
+    from episodic_curiosity import gcs  # google.cloud imports in seconds: only for gs:// sources
+    for blob in gcs.list_blobs(url, client):
+        if not _PATH.search(blob.name):
             continue
+        where = f"gs://{blob.bucket.name}/{blob.name}"
         try:
             text = blob.download_as_bytes().decode()
         except Exception as e:  # a blob deleted while listing, a decode error: not fatal
-            warnings.warn(f"gs://{bucket_name}/{blob.name} cannot be read "
-                          f"({type(e).__name__}); skipped", CsvWarning, stacklevel=3)
+            warnings.warn(f"{where} cannot be read ({type(e).__name__}); skipped", CsvWarning,
+                          stacklevel=3)
             continue
-        yield relative, text, f"gs://{bucket_name}/{blob.name}"
+        yield blob.name, text, where
 
 
 def load(source: str, splits=SPLITS, client=None, metric: str = "reward") -> list[Curve]:

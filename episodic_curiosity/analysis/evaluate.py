@@ -41,7 +41,8 @@ def evaluate(policy, scenario: str, split: envs.Split, num_episodes: int, greedy
             env = envs.make_env(scenario, split, episode, obs_size)
             frames = []
             try:
-                steps = policy_lib.play(env, lambda obs, t: policy.act(obs, greedy), max_steps)
+                steps = policy_lib.play(env, lambda obs, t: policy.act(obs, greedy, t == 0),
+                                        max_steps)
                 first_obs, _ = next(steps)
                 frames.append(first_obs)
                 last = None

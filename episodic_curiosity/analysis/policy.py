@@ -1,8 +1,9 @@
 """A trained policy from any method's checkpoint, and episodes played with it one env at a time.
 
 Every method's checkpoint holds the same ActorCritic (the bonus only changes what it was trained
-on) and `meta` = {scenario, obs_shape, num_actions}, so one loader serves eval_policy and
-visualize_curiosity_reward.
+on) and `meta` = {scenario, obs_shape, num_actions, intrinsic_reward}, so one reader (`read`,
+`load`) serves every tool that opens a trained run: eval_policy, visualize_curiosity_reward,
+noisy_tv_report, play (the reward state). The trainer's own resume is run_state's.
 """
 
 import dataclasses
@@ -13,8 +14,8 @@ import torch
 
 from episodic_curiosity import checkpoint, envs
 from episodic_curiosity.agents import networks
-from episodic_curiosity.agents.rollout import act
-from episodic_curiosity.errors import UsageError
+from episodic_curiosity.agents.rollout import Acting
+from episodic_curiosity.errors import UsageError, load_error_summary
 
 
 def checkpoint_file(path, flag: str = "--policy_path") -> pathlib.Path:
@@ -38,9 +39,13 @@ class Policy:
     path: pathlib.Path
     device: torch.device
 
-    def act(self, obs: np.ndarray, greedy: bool = False) -> int:
-        """One action for one uint8 frame."""
-        actions, _, _ = act(self.network, obs[None], self.device, greedy)
+    def __post_init__(self):
+        self.acting = Acting(self.network, 1, self.device)  # a recurrent policy's memory
+
+    def act(self, obs: np.ndarray, greedy: bool = False, start: bool = False) -> int:
+        """One action for one uint8 frame; `start`: the frame begins an episode (a recurrent
+        policy forgets the previous one)."""
+        actions, _, _ = self.acting(obs[None], [float(start)], greedy)
         return int(actions[0])
 
 
@@ -51,20 +56,27 @@ def set_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def load(path, device="cpu") -> Policy:
-    """The policy network of a training checkpoint; corrupt or foreign files are UsageErrors."""
-    file = checkpoint_file(path)
+def read(path, flag: str = "--policy_path") -> tuple[pathlib.Path, dict]:
+    """(file, state) of the policy checkpoint at `path` (see checkpoint_file); a corrupt file or
+    one train_policy did not write is a UsageError."""
+    file = checkpoint_file(path, flag)
     state = checkpoint.load(file)
-    meta = state.get("meta")
-    if not meta or "network" not in state:
+    if not state.get("meta") or "network" not in state:
         raise UsageError(f"{file} is not a policy checkpoint (no network/meta); pass a "
                          "checkpoint written by train_policy")
+    return file, state
+
+
+def load(path, device="cpu", flag: str = "--policy_path") -> Policy:
+    """The policy network of a training checkpoint, in eval mode on `device`."""
+    file, state = read(path, flag)
+    meta = state["meta"]
     try:
         network = networks.load_actor_critic(state["network"], tuple(meta["obs_shape"]),
                                              meta["num_actions"])
     except RuntimeError as e:
         raise UsageError(f"{file} does not fit the policy network "
-                         f"({' '.join(str(e).split())[:200]})") from e
+                         f"({load_error_summary(e)})") from e
     device = torch.device(device)
     network.to(device).eval()
     return Policy(network, meta, int(state["step"]), file, device)

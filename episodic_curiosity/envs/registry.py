@@ -312,6 +312,9 @@ _MINIGRID = (
     ("doorkey_5x5", "MiniGrid-DoorKey-5x5-v0", {}, 250),
     ("doorkey_8x8", "MiniGrid-DoorKey-8x8-v0", {}, 640),
     ("doorkey_6x6", "MiniGrid-DoorKey-6x6-v0", {}, 360),
+    # A memory task (not RIDE's): a cue object in the start room, the matching one of two at the
+    # end of the hallway. From there the cue is out of view: a feed-forward policy is at chance.
+    ("memory_s7", "MiniGrid-MemoryS7-v0", {}, 245),
 )
 
 

@@ -62,24 +62,6 @@ def crc32c_of_file(path) -> str:
     return base64.b64encode(checksum.digest()).decode()
 
 
-def split_gs_url(url: str):
-    """'gs://bucket/a/b' -> ('bucket', 'a/b')."""
-    if not url.startswith("gs://") or len(url) <= 5:
-        raise UsageError(f"'{url}' is not a gs://BUCKET/PATH url")
-    bucket, _, prefix = url[5:].partition("/")
-    return bucket, prefix.strip("/")
-
-
-def get_bucket(client: storage.Client, name: str) -> storage.Bucket:
-    """The bucket, or one clear line when it does not exist."""
-    try:
-        return client.get_bucket(name)
-    except exceptions.NotFound as e:
-        raise UsageError(f"bucket gs://{name} does not exist; create it with "
-                         f"'gcloud storage buckets create gs://{name}' or pass another "
-                         "--bucket") from e
-
-
 class BucketSync:
     """One writer of one run directory. Use restore() (which claims the run) before sync()."""
 

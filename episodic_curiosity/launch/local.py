@@ -9,6 +9,7 @@ from absl import logging
 
 from episodic_curiosity import configuration, envs, preflight, report_card
 from episodic_curiosity.agents import trainer
+from episodic_curiosity.devices import resolve_device
 from episodic_curiosity.errors import UsageError, not_one_of
 from episodic_curiosity.launch import methods
 from episodic_curiosity.rnet import data, offline
@@ -81,7 +82,7 @@ def run(method_name: str, scenario: str, workdir, run_number: int = 0,
     """
     method, run_dir, rnet_dir = configure(method_name, scenario, workdir, run_number, preset,
                                           extra_bindings, r_networks_path)
-    device = trainer.resolve_device(configuration.query("train_policy.device", "auto"))
+    device = resolve_device(configuration.query("train_policy.device", "auto"))
 
     with run_dir.lock():
         if method.needs_offline_rnet and not r_networks_path:
