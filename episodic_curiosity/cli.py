@@ -1,9 +1,11 @@
-"""What every binary shares: bad flags and UsageErrors become one line on stderr and exit 2."""
+"""What every binary shares: bad flags and UsageErrors become one line on stderr and exit 2; a
+failed write exits 1 and a stop signal 130 / 143, each with one line."""
 
 import sys
 
 from absl import app, flags
 
+from episodic_curiosity import errors
 from episodic_curiosity.errors import UsageError
 
 
@@ -29,15 +31,39 @@ def define_accept_config_change():
                          "config_history.jsonl. Without it such a resume is refused.")
 
 
+def _first_line(error) -> str:
+    # gin appends "In call to configurable ..." lines: the first line is the message.
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def disk_full_line(error: OSError) -> str:
+    """A full disk met outside the checkpoint writer (a CSV row, an R-network shard)."""
+    where = f" {error.filename}" if error.filename else ""
+    return (f"could not write{where}: {error.strerror}; free space there (or raise the file size "
+            "limit, ulimit -f) and rerun the same command to resume from the last checkpoint")
+
+
 def run(main):
-    """absl app.run for `main(argv)`, exiting 2 with one line on bad input."""
+    """absl app.run for `main(argv)`: one line on stderr instead of a traceback for bad input
+    (exit 2), a failed write (exit 1) and SIGINT / SIGTERM (exit 130 / 143)."""
 
     def guarded(argv):
+        errors.install_stop_handlers()
         try:
             return main(argv)
         except UsageError as e:
-            # gin appends "In call to configurable ..." lines: the first line is the message.
-            print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+            print(f"error: {_first_line(e)}", file=sys.stderr)
             sys.exit(2)
+        except errors.WriteFailed as e:
+            print(f"error: {_first_line(e)}", file=sys.stderr)
+            sys.exit(1)
+        except errors.Stopped as e:
+            print(_first_line(e), file=sys.stderr, flush=True)
+            sys.exit(e.exit_code)
+        except (OSError, RuntimeError) as e:
+            if (full := errors.disk_error(e)) is None:
+                raise
+            print(f"error: {disk_full_line(full)}", file=sys.stderr)
+            sys.exit(1)
 
     app.run(guarded, flags_parser=_parse_flags)

@@ -4,7 +4,7 @@ import fcntl
 import os
 import pathlib
 
-from episodic_curiosity.errors import UsageError
+from episodic_curiosity.errors import UsageError, WriteFailed
 
 
 def run_path(root, method: str, scenario: str, run_number: int) -> pathlib.Path:
@@ -147,11 +147,19 @@ class DirectoryLock:
 
 
 def atomic_write_text(path, text: str) -> None:
-    """Write-then-rename, so a kill never leaves a half-written file behind."""
+    """Write-then-rename, so a kill never leaves a half-written file behind; a failed write
+    (disk full) removes its temporary file, keeps the old one and raises WriteFailed."""
     path = pathlib.Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if not isinstance(e, OSError):
+            raise
+        raise WriteFailed(f"could not write {path}: {e.strerror}; free space there (or make it "
+                          "writable) and rerun the same command to resume") from e

@@ -43,10 +43,13 @@ def test_smoke_run_writes_the_run_directory(tmp_path):
     assert checkpoint.list_steps(run / "checkpoints")[-1] == SMOKE_TOTAL
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert "steps/s" in result.stderr and "ETA" in result.stderr
-    # A finished run rerun is a no-op that keeps its CSVs.
+    # A finished run rerun is a no-op that keeps its CSVs, said before any env worker starts.
     before = snapshot(run)
-    assert run_launcher(*SMOKE, f"--workdir={tmp_path}").returncode == 0
+    rerun = run_launcher(*SMOKE, f"--workdir={tmp_path}")
+    assert rerun.returncode == 0
+    assert f"{run} is done: step {SMOKE_TOTAL} of {SMOKE_TOTAL} trained" in rerun.stdout
     assert steps(run / "progress.csv") == steps_before(before)
+    assert snapshot(run) == before
 
 
 def steps_before(snap):

@@ -14,6 +14,8 @@ from typing import Callable
 import torch
 from torch.profiler import record_function
 
+from episodic_curiosity import errors
+
 
 @dataclasses.dataclass(frozen=True)
 class Cadence:
@@ -52,7 +54,16 @@ class TrainingLoop:
                 self.collector.warmup(self.intrinsic.warmup_env_steps)
             self.evaluate(step)
         start_time, start_step = time.time(), step
+        with errors.deferred_stop():
+            return self._updates(step, update, start_time, start_step)
+
+    def _updates(self, step, update, start_time, start_step) -> int:
+        """The update loop; a SIGINT / SIGTERM (errors.deferred_stop) ends it between two updates,
+        after a checkpoint of the last one, with errors.Stopped."""
+        saved = update  # a resumed run's checkpoint is this update's
         while update < self.cadence.num_updates:
+            if errors.stop_requested():
+                self._stop(step, update, saved)
             clip_coef, losses, finished = self._train_once(update)
             update += 1
             step += self.batch_size
@@ -64,7 +75,19 @@ class TrainingLoop:
                 self.evaluate(step)
             if self.cadence.due(update, self.cadence.checkpoint_every_updates):
                 self.save(step, update)
+                saved = update
         return step
+
+    def _stop(self, step: int, update: int, saved: int):
+        signum = errors.stop_requested()
+        name = errors.signal_name(signum)
+        if update == 0:  # nothing trained: a step-0 checkpoint would only make a fresh run odd
+            raise errors.Stopped(signum, f"stopped by {name} before the first update; rerun the "
+                                         "same command to start the run")
+        if saved != update:
+            self.save(step, update)
+        raise errors.Stopped(signum, f"stopped by {name} at step {step}; rerun the same command "
+                                     "to resume")
 
     def _train_once(self, update: int):
         """One rollout and one PPO update on it: (clip coefficient, losses, finished episodes)."""

@@ -156,6 +156,11 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
                                              run.learner, run.intrinsic, seed)
     config_text = gin.config_str()
     change = run_config.check(run_dir, config_text, update > 0, accept_config_change)
+    num_updates = _num_updates(total_steps, run.config.batch_size)
+    if update >= num_updates:  # said before any env worker starts: a rerun is a no-op
+        print(f"{run_dir.path} is done: step {step} of {total_steps} trained; to train it "
+              "further, rerun with a larger train_policy.total_steps", flush=True)
+        return step
     # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
     # The logger checks progress.csv's columns before it writes anything.
     log = RunLogger(run_dir, step if update else -1, run.intrinsic.stat_names,
@@ -190,8 +195,8 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
                                    run.intrinsic, reward_scale, bootstrap_time_limits,
                                    clip_task_reward, run.two_stream,
                                    double_buffered=double_buffered)
-        cadence = Cadence(_num_updates(total_steps, config.batch_size), eval_every_updates,
-                          checkpoint_every_updates, update_threads)
+        cadence = Cadence(num_updates, eval_every_updates, checkpoint_every_updates,
+                          update_threads)
         step = TrainingLoop(collector, run.learner, rollout, run.intrinsic, log, evaluate, save,
                             config.batch_size, cadence).run(step, update)
     finally:

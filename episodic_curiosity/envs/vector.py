@@ -7,10 +7,20 @@ Episodes reset in the same step they end: the returned observation starts the ne
 `info["final_raw_obs"]` to the last one of the finished episode.
 """
 
+import contextlib
+import ctypes
 import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
 import traceback
 
 import numpy as np
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_CLOSE_SECONDS = 5  # a worker's time to close its envs before it is killed
 
 
 def _step_group(envs, actions):
@@ -33,7 +43,42 @@ def _reset_group(envs):
     return [env.reset() for env in envs]
 
 
-def _worker(conn, env_fns):
+def _kill_own_group(*_):
+    """SIGKILL to this worker's process group: itself and the engines its envs started (ViZDoom's
+    runs as a child process that ignores SIGTERM and outlives a dead worker)."""
+    os.killpg(os.getpid(), signal.SIGKILL)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    _kill_own_group()
+
+
+def _die_with_parent(parent_pid: int, parent_thread_is_main: bool) -> None:
+    """Makes this worker the parent's to stop: in a process group of its own, which the signals
+    sent to the launcher's group (Ctrl-C, `timeout`, a batch scheduler) do not reach, so the parent
+    can finish an update and checkpoint; and dead, with its engines, the moment the parent is.
+
+    The kernel tells us (PR_SET_PDEATHSIG, Linux) unless the parent spawned us from a thread
+    other than its main one (the signal would come when that thread ends); a thread polling our
+    parent's PID covers that and other systems.
+    """
+    os.setpgrp()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # a background group may still print
+    signal.signal(signal.SIGTERM, _kill_own_group)
+    if parent_thread_is_main and sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent_pid:  # died before the line above
+        _kill_own_group()
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _worker(conn, env_fns, parent_pid=None, parent_thread_is_main=True):
+    if parent_pid is not None:
+        _die_with_parent(parent_pid, parent_thread_is_main)
     try:
         envs = [fn() for fn in env_fns]
         conn.send(("ok", (envs[0].observation_space, envs[0].action_space)))
@@ -48,10 +93,28 @@ def _worker(conn, env_fns):
                     env.close()
                 conn.send(("ok", None))
                 return
-    except (KeyboardInterrupt, EOFError):
-        return
+    except (KeyboardInterrupt, EOFError):  # the parent is gone: so are its envs' engines
+        _leave_with_engines()
     except Exception:  # report to the parent, which raises with the worker's traceback
         conn.send(("error", traceback.format_exc()))
+        _leave_with_engines()
+
+
+def _leave_with_engines() -> None:
+    if os.getpgrp() == os.getpid():  # a group of our own (_die_with_parent): nobody else's
+        _kill_own_group()
+
+
+def _drain_until_exit(conn, proc, deadline: float) -> None:
+    """Reads whatever the worker still sends (a step reply a stop interrupted, the close
+    acknowledgement) so it is never blocked writing, until it exits or the deadline passes."""
+    while proc.is_alive() and time.monotonic() < deadline:
+        try:
+            if conn.poll(0.05):
+                conn.recv()
+        except Exception:  # EOF, or a message the stop cut in half: the worker is leaving
+            proc.join(timeout=max(0.0, deadline - time.monotonic()))
+            return
 
 
 class VecEnv:
@@ -67,10 +130,11 @@ class VecEnv:
             return
         groups = np.array_split(np.arange(self.num_envs), min(num_workers, self.num_envs))
         context = mp.get_context("spawn")  # no fork: the parent may hold torch threads
+        on_main = threading.current_thread() is threading.main_thread()
         for group in groups:
             parent, child = context.Pipe()
-            proc = context.Process(target=_worker, args=(child, [env_fns[i] for i in group]),
-                                   daemon=True)
+            proc = context.Process(target=_worker, daemon=True, args=(
+                child, [env_fns[i] for i in group], os.getpid(), on_main))
             proc.start()
             child.close()
             self._conns.append(parent)
@@ -134,18 +198,23 @@ class VecEnv:
         return self.stack(self._run("step", np.asarray(actions)))
 
     def close(self):
+        """Closes every env; a worker that has not exited within _CLOSE_SECONDS (stuck, or
+        interrupted mid-message) is killed with its engines. Safe to call twice."""
         for env in self._envs:
             env.close()
         for conn in self._conns:
             try:
                 conn.send(("close", None))
-                conn.recv()
-            except (BrokenPipeError, EOFError):
+            except OSError:  # BrokenPipeError: that worker is gone already
                 pass
-        for proc in self._procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.terminate()
+        deadline = time.monotonic() + _CLOSE_SECONDS
+        for conn, proc in zip(self._conns, self._procs):
+            _drain_until_exit(conn, proc, deadline)
+            if proc.is_alive():  # not yet reaped: its PID is still its group's
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.join()
+            conn.close()
         self._envs, self._conns, self._procs = [], [], []
 
     def __enter__(self):
