@@ -1,13 +1,15 @@
 """The recurrent policy core (PPOConfig.recurrent): memory within an episode and never across
 one, the update replaying exactly what the policy acted on, checkpoints, bad bindings."""
 
+import csv
+
 import numpy as np
 import pytest
 import torch
 
 from episodic_curiosity import envs
 from episodic_curiosity.agents import networks, ppo
-from episodic_curiosity.agents.collector import Collector
+from episodic_curiosity.agents.collector import make_collector
 from episodic_curiosity.agents.rollout import Acting, Rollout
 from episodic_curiosity.errors import UsageError
 
@@ -50,21 +52,23 @@ def test_the_policy_remembers_what_it_saw_until_the_episode_restarts(core):
         assert torch.allclose(a[3], b[3]) != remembered  # after a restart at t = 2: forgotten
 
 
-@pytest.mark.parametrize("core", CORES)
-@pytest.mark.parametrize("two_stream", [False, True])
-def test_the_update_replays_exactly_what_the_policy_acted_on(core, two_stream):
+@pytest.mark.parametrize("core, two_stream, double_buffered", [
+    ("lstm", False, False), ("gru", True, False), ("lstm", True, True)])
+def test_the_update_replays_exactly_what_the_policy_acted_on(core, two_stream, double_buffered):
     """Rollouts of real MiniGrid episodes (they end and restart inside it): whole env sequences
     replayed from the rollout's stored start state give the logprobs and values recorded while
     acting step by step, so PPO's first ratio is 1 — also for the second rollout, which starts
-    mid-episode from a non-zero state."""
+    mid-episode from a non-zero state. The double-buffered collector acts on half the envs at a
+    time: the same holds."""
     torch.manual_seed(0)
-    num_envs, num_steps = 3, 60
+    num_envs, num_steps = 4, 60
     vec = envs.VecEnv(envs.env_factories("minigrid_multiroom_n2_s4", envs.Split.POLICY_TRAINING,
-                                         range(num_envs)))
+                                         range(num_envs)), num_workers=2 if double_buffered else 0)
     net = networks.ActorCritic(SYMBOLIC, 7, value_heads=2 if two_stream else 1, recurrent=core,
                                recurrent_size=32)
     rollout = Rollout(num_steps, num_envs, SYMBOLIC, "cpu", net.value_heads)
-    collector = Collector(vec, net, rollout, "cpu", 0.99, two_stream=two_stream)
+    collector = make_collector(vec, net, rollout, "cpu", 0.99, two_stream=two_stream,
+                               double_buffered=double_buffered)
     try:
         collector.start()
         for rollout_index in range(2):
@@ -135,3 +139,39 @@ def test_bad_recurrent_bindings_are_one_clear_error():
         validation.bounds(ppo.PPOConfig)["recurrent"].check("PPOConfig.recurrent", "rnn")
     with pytest.raises(UsageError, match="whole env sequences"):
         ppo.PPOConfig(recurrent="lstm", num_envs=2, num_minibatches=4)
+
+
+def test_a_recurrent_run_is_killed_and_resumes_from_the_launcher(tmp_path):
+    """RIDE with an LSTM policy through the whole binary: SIGKILLed after two checkpoints, the
+    rerun resumes from the last one (the core's weights in it), every progress row once. The
+    envs restart on a resume, as for a feed-forward policy, and so do their states (zeros)."""
+    from conftest import kill_after_checkpoints, run_launcher
+    from episodic_curiosity import checkpoint
+    args = ["--method=ppo_plus_ride", "--scenario=minigrid_multiroom_n2_s4", "--preset=tiny",
+            f"--workdir={tmp_path}", "--gin_bindings=PPOConfig.recurrent='lstm'"]
+    run = tmp_path / "ppo_plus_ride" / "minigrid_multiroom_n2_s4" / "run_number_0"
+    killed_at = kill_after_checkpoints(args, run)
+    assert 0 < killed_at < 4096
+    saved = checkpoint.load_latest(run / "checkpoints")["network"]
+    assert saved["core.rnn.weight_hh_l0"].shape == (4 * 64, 64)  # minigrid.gin's size
+    result = run_launcher(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"resuming minigrid_multiroom_n2_s4 at step {killed_at}" in (run / "log.txt").read_text()
+    with open(run / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == list(range(256, 4097, 256))
+    assert all(r["intrinsic_bonus_mean"] for r in rows)
+
+
+def test_a_two_stream_method_trains_with_a_gru_from_the_launcher(tmp_path):
+    """RND (two value heads after the core) with a GRU; its policy plays the evaluations."""
+    import peer_checks
+    from episodic_curiosity import checkpoint
+    run, rows = peer_checks.launcher_progress(
+        tmp_path, "ppo_plus_rnd", ["PPOConfig.recurrent='gru'", "PPOConfig.recurrent_size=32"],
+        scenario="minigrid_multiroom_n2_s4")
+    network = checkpoint.load_latest(run / "checkpoints")["network"]
+    assert network["core.rnn.weight_hh_l0"].shape == (3 * 32, 32)
+    assert network["value.weight"].shape == (2, 32)
+    assert rows and all(r["intrinsic_bonus_mean"] for r in rows)
+    assert (run / "reward_test.csv").read_text().count("\n") >= 2

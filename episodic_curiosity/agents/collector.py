@@ -138,6 +138,7 @@ class DoubleBufferedCollector(Collector):
         """Each part's workers step while the policy acts on the other part and the intrinsic
         reward scores the previous step; per env the transitions are the plain loop's."""
         steps, finished = self.rollout.num_steps, []
+        self.rollout.start_state = self.acting.snapshot()
         actions = [self._act(0, part, self.obs[part], self.done[part]) for part in self.parts]
         for i in range(len(self.parts)):
             self.env.step_async(i, actions[i])

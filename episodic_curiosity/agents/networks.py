@@ -95,27 +95,55 @@ class RecurrentCore(nn.Module):
         return (zeros, zeros.clone()) if self.kind == "lstm" else (zeros,)
 
     def forward(self, features, state: tuple, starts):
-        """features [T, B, F], starts [T, B] -> (outputs [T, B, size], the state after).
+        """features [T, B, F], starts [T, B] -> (outputs [T, B, size], the state after)."""
+        if features.shape[0] == 1:  # acting: one step, the state zeroed where an episode starts
+            keep = (1.0 - starts[0]).view(1, -1, 1)
+            return self._run(features, tuple(s * keep for s in state))
+        return self._episodes(features, state, starts)
 
-        One call of the fused RNN per stretch between episode starts (a call per step measured
-        ~30x slower on the CPU, forward and backward)."""
-        outputs = []
-        for begin, end in _stretches(starts):
-            keep = (1.0 - starts[begin]).view(1, -1, 1)
-            state = tuple(s * keep for s in state)
-            out, state = self.rnn(features[begin:end],
-                                  state if self.kind == "lstm" else state[0])
-            state = state if self.kind == "lstm" else (state,)
-            outputs.append(out)
-        return torch.cat(outputs), state
+    def _run(self, inputs, state: tuple):
+        out, state = self.rnn(inputs, state if self.kind == "lstm" else state[0])
+        return out, state if self.kind == "lstm" else (state,)
+
+    def _episodes(self, features, state: tuple, starts):
+        """Every piece of an episode in the sequences as its own packed sequence, run in one
+        fused RNN call: the first piece of each env from `state` (unless it starts an episode),
+        every other from zeros. Exact, and ~10x faster on the CPU than a call per stretch
+        between starts (a call per step: ~30x)."""
+        steps, batch = starts.shape
+        pieces = _Pieces(starts)
+        padded = features.new_zeros(pieces.longest, pieces.count, features.shape[-1])
+        padded[pieces.offset, pieces.piece] = features.transpose(0, 1).reshape(steps * batch, -1)
+        first = pieces.carries_state.view(1, -1, 1)
+        start_state = tuple(s[:, pieces.env] * first for s in state)
+        packed = nn.utils.rnn.pack_padded_sequence(padded, pieces.lengths.cpu(),
+                                                   enforce_sorted=False)
+        out, end_state = self._run(packed, start_state)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=pieces.longest)
+        outputs = out[pieces.offset, pieces.piece].view(batch, steps, -1).transpose(0, 1)
+        return outputs, tuple(s[:, pieces.last] for s in end_state)
 
 
-def _stretches(starts) -> list[tuple[int, int]]:
-    """[begin, end) time ranges of `starts` [T, B] with no episode start after their first step:
-    the state is reset (where starts says) only at a range's first step."""
-    steps = starts.shape[0]
-    cuts = [0] + [t for t in torch.nonzero(starts[1:].any(dim=1)).flatten().add(1).tolist()]
-    return list(zip(cuts, cuts[1:] + [steps]))
+class _Pieces:
+    """The episode pieces of [T, B] sequences: a piece begins at t = 0 or an episode start and
+    runs to the next start or the end. Positions are numbered env by env (b * T + t)."""
+
+    def __init__(self, starts):
+        steps, batch = starts.shape
+        begins = starts.transpose(0, 1).bool().clone()  # [B, T]
+        begins[:, 0] = True
+        flat = begins.flatten()
+        self.piece = torch.cumsum(flat.long(), 0) - 1  # each position's piece
+        begin_at = torch.nonzero(flat).flatten()  # each piece's first position
+        self.count = int(begin_at.numel())
+        ends = torch.cat([begin_at[1:], begin_at.new_tensor([steps * batch])])
+        self.lengths = ends - begin_at
+        self.longest = int(self.lengths.max())
+        self.offset = torch.arange(steps * batch, device=starts.device) - begin_at[self.piece]
+        self.env = torch.div(begin_at, steps, rounding_mode="floor")
+        # A piece at t = 0 that does not start an episode continues the state it was given.
+        self.carries_state = ((begin_at % steps == 0) & (starts[0, self.env] == 0)).float()
+        self.last = torch.cumsum(begins.sum(1), 0) - 1  # each env's last piece
 
 
 class ActorCritic(nn.Module):

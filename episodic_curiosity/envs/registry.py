@@ -315,6 +315,7 @@ _MINIGRID = (
     # A memory task (not RIDE's): a cue object in the start room, the matching one of two at the
     # end of the hallway. From there the cue is out of view: a feed-forward policy is at chance.
     ("memory_s7", "MiniGrid-MemoryS7-v0", {}, 245),
+    ("memory_s9", "MiniGrid-MemoryS9-v0", {}, 405),
 )
 
 
