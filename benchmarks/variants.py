@@ -19,6 +19,8 @@ VARIANTS = {
     "compile": ["train_policy.compile_mode = 'default'"],
     "cuda_graphs": ["train_policy.compile_mode = 'reduce-overhead'"],
     "glibc_default_malloc": ["train_policy.keep_freed_memory = False"],
+    "lstm": ["PPOConfig.recurrent = 'lstm'"],  # the recurrent core at the scenario's size
+    "gru": ["PPOConfig.recurrent = 'gru'"],
 }
 
 

@@ -32,7 +32,10 @@ def test_views_and_keys_equal_minigrids_over_random_episodes(env_id, kwargs):
             np.testing.assert_array_equal(cache.grid_codes, env.grid.encode())
             if terminated or truncated:
                 break
-    assert changes > 0 or env_id.startswith("MiniGrid-MultiRoom"), "no step changed the grid"
+    # MultiRoom's doors open without changing much; Memory's objects can be neither picked up
+    # nor toggled (MemoryEnv turns pickup into toggle): nothing there changes the grid.
+    static = ("MiniGrid-MultiRoom", "MiniGrid-Memory")
+    assert changes > 0 or env_id.startswith(static), "no step changed the grid"
 
 
 def test_minigrids_step_and_reset_return_the_fast_view():

@@ -95,33 +95,31 @@ class RecurrentCore(nn.Module):
         return (zeros, zeros.clone()) if self.kind == "lstm" else (zeros,)
 
     def forward(self, features, state: tuple, starts):
-        """features [T, B, F], starts [T, B] -> (outputs [T, B, size], the state after)."""
-        if features.shape[0] == 1:  # acting: one step, the state zeroed where an episode starts
-            keep = (1.0 - starts[0]).view(1, -1, 1)
-            return self._run(features, tuple(s * keep for s in state))
-        return self._episodes(features, state, starts)
-
-    def _run(self, inputs, state: tuple):
-        out, state = self.rnn(inputs, state if self.kind == "lstm" else state[0])
+        """One step (acting): features [1, B, F], starts [1, B] -> (outputs [1, B, size], the
+        state after), the state zeroed first where an episode starts."""
+        keep = (1.0 - starts[0]).view(1, -1, 1)
+        out, state = self.rnn(features, tuple(s * keep for s in state) if self.kind == "lstm"
+                              else state[0] * keep)
         return out, state if self.kind == "lstm" else (state,)
 
-    def _episodes(self, features, state: tuple, starts):
-        """Every piece of an episode in the sequences as its own packed sequence, run in one
-        fused RNN call: the first piece of each env from `state` (unless it starts an episode),
-        every other from zeros. Exact, and ~10x faster on the CPU than a call per stretch
-        between starts (a call per step: ~30x)."""
+    def replay(self, features, state: tuple, starts):
+        """Whole sequences (the update): features [T, B, F], starts [T, B] -> outputs
+        [T, B, size], each episode piece run from its own start: the first piece of each env
+        from `state` (unless it starts an episode), every other from zeros, so no memory or
+        gradient crosses an episode start.
+
+        The pieces are padded side by side into one batch and run in one fused RNN call
+        (padding only follows a piece's last step, so it never reaches a kept output). On the
+        CPU a call per step measured ~30x slower, and packed sequences ~20x (their backward
+        zero-fills the whole input gradient at every step)."""
         steps, batch = starts.shape
         pieces = _Pieces(starts)
         padded = features.new_zeros(pieces.longest, pieces.count, features.shape[-1])
         padded[pieces.offset, pieces.piece] = features.transpose(0, 1).reshape(steps * batch, -1)
         first = pieces.carries_state.view(1, -1, 1)
         start_state = tuple(s[:, pieces.env] * first for s in state)
-        packed = nn.utils.rnn.pack_padded_sequence(padded, pieces.lengths.cpu(),
-                                                   enforce_sorted=False)
-        out, end_state = self._run(packed, start_state)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, total_length=pieces.longest)
-        outputs = out[pieces.offset, pieces.piece].view(batch, steps, -1).transpose(0, 1)
-        return outputs, tuple(s[:, pieces.last] for s in end_state)
+        out, _ = self.rnn(padded, start_state if self.kind == "lstm" else start_state[0])
+        return out[pieces.offset, pieces.piece].view(batch, steps, -1).transpose(0, 1)
 
 
 class _Pieces:
@@ -143,7 +141,6 @@ class _Pieces:
         self.env = torch.div(begin_at, steps, rounding_mode="floor")
         # A piece at t = 0 that does not start an episode continues the state it was given.
         self.carries_state = ((begin_at % steps == 0) & (starts[0, self.env] == 0)).float()
-        self.last = torch.cumsum(begins.sum(1), 0) - 1  # each env's last piece
 
 
 class ActorCritic(nn.Module):
@@ -194,19 +191,18 @@ class ActorCritic(nn.Module):
         """One step of a batch: obs [B, ...], starts [B] -> (logits, value, state after)."""
         if self.core is None:
             return *self.forward(obs), state
-        logits, value, state = self.sequence(obs.unsqueeze(0), state, starts.unsqueeze(0))
-        return logits[0], value[0], state
+        features, state = self.core(self.torso(obs).unsqueeze(0), state, starts.unsqueeze(0))
+        return *self._heads(features[0]), state
 
     def sequence(self, obs, state: tuple, starts):
-        """A rollout's env sequences: obs [T, B, ...], starts [T, B] -> (logits [T, B, A],
-        value [T, B] or [T, B, H], the state after), replayed from `state`."""
+        """A rollout's env sequences replayed from their start `state`: obs [T, B, ...],
+        starts [T, B] -> (logits [T, B, A], value [T, B] or [T, B, H])."""
         steps, batch = obs.shape[:2]
         features = self.torso(obs.flatten(0, 1))
         if self.core is not None:
-            features, state = self.core(features.view(steps, batch, -1), state, starts)
+            features = self.core.replay(features.view(steps, batch, -1), state, starts)
         logits, value = self._heads(features.reshape(steps * batch, -1))
-        return (logits.view(steps, batch, -1), value.view(steps, batch, *value.shape[1:]),
-                state)
+        return logits.view(steps, batch, -1), value.view(steps, batch, *value.shape[1:])
 
 
 def _recurrent_of(network_state: dict) -> tuple[str, int]:

@@ -248,7 +248,7 @@ class PPOLearner:
             idx = order[start:start + envs]
             state = tuple(s[:, idx] for s in batch["state"])
             with self._autocast(batch["obs"].device):
-                logits, value, _ = self.network.sequence(batch["obs"][:, idx], state,
+                logits, value = self.network.sequence(batch["obs"][:, idx], state,
                                                          batch["starts"][:, idx])
             yield (logits.flatten(0, 1), value.flatten(0, 1),
                    {k: batch[k][:, idx].flatten(0, 1) for k in _TARGETS})

@@ -341,3 +341,17 @@ for _name, _env_id, _kwargs, _steps in _MINIGRID:
             build=_minigrid(_env_id, _kwargs, _view), oracle_cell=1.0,
             raw_shape=(7, 7, 3) if _view == "symbolic" else (84, 84, 3),
             symbolic=_view == "symbolic", features=frozenset({"state_key", "success"})))
+
+
+def _cue_memory(seed: int) -> gym.Env:
+    from episodic_curiosity.envs import cue_memory
+    return cue_memory.CueMemory(seed)
+
+
+register(Scenario(
+    name="minigrid_cue_memory", engine="minigrid", num_actions=7, episode_steps=6,
+    description="cue then choose: a key or a ball in the first view, 4 empty views, then "
+                "left for a key, right for a ball (MiniGrid's symbolic layout); feed-forward "
+                "policies are at chance",
+    build=_cue_memory, oracle_cell=1.0, raw_shape=(7, 7, 3), symbolic=True,
+    features=frozenset({"state_key", "success"})))
