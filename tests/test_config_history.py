@@ -99,7 +99,7 @@ def test_the_accept_flag_appends_the_change_and_resumes_with_it(workdir):
 def test_train_policy_takes_the_flag_too(workdir):
     run = run_dir(workdir)
     cmd = [sys.executable, "-m", "episodic_curiosity.train_policy", f"--workdir={run.path}",
-           f"--gin_config={run.gin_config}", LR]
+           f"--gin_config={run.gin_config}", LR, LONGER]  # longer: a finished run only says so
     assert_one_line_error(subprocess.run(cmd, capture_output=True, text=True),
                           "PPOConfig.learning_rate", ACCEPT)
     result = subprocess.run([*cmd, ACCEPT], capture_output=True, text=True)
@@ -110,8 +110,9 @@ def test_train_policy_takes_the_flag_too(workdir):
 def test_a_run_directory_from_before_config_gin_resumes(workdir):
     run = run_dir(workdir)
     run.gin_config.unlink()
-    result = run_launcher(*ARGS, TOTAL, LR, f"--workdir={workdir}")
+    result = run_launcher(*ARGS, LONGER, LR, f"--workdir={workdir}")  # a finished run writes nothing
     assert result.returncode == 0, result.stderr[-3000:]
+    assert steps(run.progress_csv) == [256, 512, 768, 1024]
     assert "PPOConfig.learning_rate = 0.01" in run.gin_config.read_text()
     assert not run.config_history.exists()
 

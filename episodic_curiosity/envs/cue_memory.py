@@ -22,7 +22,7 @@ class CueMemory(gym.Env):
         self.delay = delay
         self.observation_space = gym.spaces.Box(0, 255, (7, 7, 3), np.uint8)
         self.action_space = gym.spaces.Discrete(7)  # MiniGrid's actions; 0 / 1 answer
-        self.rng = np.random.default_rng(seed)
+        self._np_random, _ = gym.utils.seeding.np_random(seed)  # default_rng(seed)'s stream
         self.cue, self.t = KEY, 0
 
     def _obs(self):
@@ -43,9 +43,8 @@ class CueMemory(gym.Env):
         return info
 
     def reset(self, *, seed=None, options=None):
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-        self.cue, self.t = CUES[int(self.rng.integers(2))], 0
+        super().reset(seed=seed)
+        self.cue, self.t = CUES[int(self.np_random.integers(2))], 0
         return self._obs(), self._info()
 
     def step(self, action):
