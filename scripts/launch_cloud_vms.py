@@ -1,6 +1,6 @@
 """One Compute Engine GPU VM per (method, scenario, run), each syncing its run to Cloud Storage.
 
-  # The plan and its estimated cost; nothing is created:
+  # The plan: USD a day, each run's wall time and cost, the fleet's total; creates nothing:
   python scripts/launch_cloud_vms.py --project=P --zone=us-central1-a --bucket=B --num_runs=10
   # The exact request bodies (reads the bucket, the zone's GPU types and the image family):
   python scripts/launch_cloud_vms.py ... --dry_run
@@ -33,7 +33,10 @@ flags.DEFINE_integer("num_runs", 10, "Runs per (method, scenario): run_number 0.
 flags.DEFINE_string("machine_type", None, "Override the per-method machine type "
                     "(defaults: each method's shape in episodic_curiosity/launch/methods.py).")
 flags.DEFINE_string("gpu_type", None, "Override the GPU type ('' for none).")
-flags.DEFINE_integer("gpu_count", None, "Override the GPUs per VM.")
+flags.DEFINE_integer("gpu_count", None, "Override the GPUs per VM (the run still trains one rank).")
+flags.DEFINE_integer("gpus_per_vm", 1, "N > 1: N GPUs on every VM, whose run trains with N ranks "
+                     "(launcher_script.py --num_ranks=N); the default machine's vCPUs and memory "
+                     "are multiplied by N. Checked against the counts the GPU type allows.")
 flags.DEFINE_boolean("spot", True, "Spot VMs (preemptible, stopped on preemption and resumed "
                      "with --resume_preempted); --nospot for on-demand.")
 flags.DEFINE_string("image_family", "pytorch-latest-gpu", "Deep Learning VM image family, "
@@ -107,7 +110,7 @@ def main(argv):
     for name in FLAGS.scenarios:
         envs.get(name)
     vms = fleet.plan(FLAGS.prefix, FLAGS.methods, FLAGS.scenarios, FLAGS.num_runs,
-                     FLAGS.machine_type, FLAGS.gpu_type, FLAGS.gpu_count)
+                     FLAGS.machine_type, FLAGS.gpu_type, FLAGS.gpu_count, FLAGS.gpus_per_vm)
     if FLAGS.status or FLAGS.delete or FLAGS.resume_preempted:
         _require("project", "zone")
         compute = gce.Compute(FLAGS.project, FLAGS.zone, FLAGS.compute_endpoint)
@@ -123,7 +126,8 @@ def main(argv):
         return
     if not (FLAGS.dry_run or FLAGS.i_understand_launching_vms_is_expensive):
         print(fleet.format_plan(vms, FLAGS.spot, FLAGS.disk_gb, FLAGS.zone or "<--zone>",
-                                f"family {FLAGS.image_family} (resolved at launch)"))
+                                f"family {FLAGS.image_family} (resolved at launch)",
+                                FLAGS.preset, FLAGS.gin_bindings))
         print("nothing was created: pass --dry_run to see the request bodies, "
               "--i_understand_launching_vms_is_expensive to launch")
         return

@@ -159,3 +159,48 @@ def test_bad_flags_are_one_line(compute):
     assert_one_line_error(launch("--methods=ppo_plus_nope", compute=compute), "ppo_plus_nope")
     assert_one_line_error(launch("--prefix=Bad_Prefix", compute=compute), "--prefix")
     assert_one_line_error(launch("--methods=ppo", "--dry_run", compute=compute), "--bucket")
+
+
+def agent_command(compute, name):
+    """The launcher command the VM agent builds from the VM's metadata server."""
+    code = ("import json; from episodic_curiosity.launch import vm_agent; "
+            "print(json.dumps(vm_agent.launcher_command('/w')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ,
+                                                 GCE_METADATA_HOST=compute.metadata_host(name)))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_gpus_per_vm_gives_the_vm_n_gpus_and_its_run_n_ranks(compute, bucket):
+    result = launch("--methods=ppo", "--num_runs=1", "--gpus_per_vm=2", f"--source={SOURCE}",
+                    "--i_understand_launching_vms_is_expensive", compute=compute, bucket=bucket)
+    assert result.returncode == 0, result.stderr
+    [body] = [b for m, p, b in compute.requests if m == "POST" and p.endswith("/instances")]
+    assert body["guestAccelerators"] == [{
+        "acceleratorCount": 2,
+        "acceleratorType": "zones/us-central1-a/acceleratorTypes/nvidia-tesla-p100"}]
+    assert body["machineType"].endswith("/custom-24-65536")  # two ranks' vCPUs and memory
+    md = {i["key"]: i["value"] for i in body["metadata"]["items"]}
+    assert md["ec-num-ranks"] == "2"
+    cmd = agent_command(compute, body["name"])
+    assert cmd[1].endswith("scripts/launcher_script.py") and "--num_ranks=2" in cmd
+    assert "--method=ppo" in cmd and "--run_number=0" in cmd
+
+
+def test_one_gpu_vm_runs_one_rank(compute, bucket):
+    result = launch("--methods=ppo", "--num_runs=1", f"--source={SOURCE}",
+                    "--i_understand_launching_vms_is_expensive", compute=compute, bucket=bucket)
+    assert result.returncode == 0, result.stderr
+    cmd = agent_command(compute, "ec-table1-ppo-doom-dense-0")
+    assert not any(arg.startswith("--num_ranks") for arg in cmd)
+
+
+def test_invalid_gpu_count_is_refused_before_anything_is_created(compute, bucket):
+    result = launch("--methods=ppo", "--gpus_per_vm=3", f"--source={SOURCE}",
+                    "--i_understand_launching_vms_is_expensive", compute=compute, bucket=bucket)
+    assert_one_line_error(result, "--gpus_per_vm=3", "1, 2, 4 x nvidia-tesla-p100")
+    assert compute.requests == [] and compute.instances == {}
+    assert list(storage.Client(project="p").list_blobs(bucket)) == []
+    assert_one_line_error(launch("--gpus_per_vm=3", "--gpu_type=nvidia-h100-80gb",
+                                 compute=compute), "1, 2, 4, 8 x nvidia-h100-80gb")

@@ -15,6 +15,39 @@ from episodic_curiosity.errors import UsageError
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 FLEET_LABEL = "ec-fleet"
 
+# GPUs one VM may hold, per GPU type (cloud.google.com/compute/docs/gpus, 2024): N1 machines take
+# 1, 2 or 4 of the older types (V100 also 8); A100 / H100 come only in their accelerator-optimized
+# machine types, one fixed count each (a3-highgpu-1g/2g/4g: Spot or flex-start only).
+GPU_COUNTS = {"nvidia-tesla-t4": (1, 2, 4), "nvidia-tesla-p4": (1, 2, 4),
+              "nvidia-tesla-p100": (1, 2, 4), "nvidia-tesla-v100": (1, 2, 4, 8),
+              "nvidia-l4": (1, 2, 4, 8), "nvidia-tesla-a100": (1, 2, 4, 8, 16),
+              "nvidia-a100-80gb": (1, 2, 4, 8), "nvidia-h100-80gb": (1, 2, 4, 8),
+              "nvidia-h100-mega-80gb": (8,)}
+# The machine type of those that fix it, by GPU count.
+GPU_MACHINES = {"nvidia-tesla-a100": {n: f"a2-highgpu-{n}g" for n in (1, 2, 4, 8)}
+                | {16: "a2-megagpu-16g"},
+                "nvidia-a100-80gb": {n: f"a2-ultragpu-{n}g" for n in (1, 2, 4, 8)},
+                "nvidia-h100-80gb": {n: f"a3-highgpu-{n}g" for n in (1, 2, 4, 8)},
+                "nvidia-h100-mega-80gb": {8: "a3-megagpu-8g"}}
+N1_MAX_VCPUS = 96
+
+
+def check_gpu_count(gpu_type: str, count: int, flag: str) -> None:
+    """Refuses a GPU count Compute Engine would refuse, before anything is created."""
+    allowed = GPU_COUNTS.get(gpu_type)
+    if allowed and count not in allowed:
+        raise UsageError(f"{flag}={count}: a VM holds {', '.join(map(str, allowed))} x "
+                         f"{gpu_type} on Compute Engine")
+
+
+def gpu_machine_type(gpu_type: str | None, count: int, asked: str | None) -> str | None:
+    """The machine type a GPU type fixes (None: any); refuses another one passed as `asked`."""
+    fixed = GPU_MACHINES.get(gpu_type, {}).get(count)
+    if fixed and asked and asked != fixed:
+        raise UsageError(f"{count} x {gpu_type} runs on machine type {fixed}, not --machine_type="
+                         f"{asked}; leave --machine_type out")
+    return fixed
+
 
 def _v1():
     """google.cloud.compute_v1 takes ~5 s to import: only the calls that need it pay."""

@@ -62,6 +62,8 @@ def launcher_command(workdir) -> list[str]:
     cmd += [f"--gin_bindings={b}" for b in json.loads(attribute("ec-gin-bindings", "[]"))]
     if accept_config_change():
         cmd.append("--accept_config_change")
+    if (ranks := int(attribute("ec-num-ranks", "1"))) > 1:  # one per GPU of the VM (torchrun)
+        cmd.append(f"--num_ranks={ranks}")
     return cmd
 
 
