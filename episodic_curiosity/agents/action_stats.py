@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from episodic_curiosity import envs
-from episodic_curiosity.agents.rollout import Acting
+from episodic_curiosity.agents.evaluation import play_episodes
 
 
 @torch.no_grad()
@@ -16,19 +16,12 @@ def action_frequencies(network, scenario_name: str, episodes: int, greedy: bool 
     """Plays `episodes` TEST-split episodes (one per env); returns (action shares, success rate)."""
     vec = envs.VecEnv(envs.env_factories(scenario_name, envs.Split.TEST, range(episodes)))
     counts = np.zeros(envs.get(scenario_name).num_actions)
-    finished = [None] * episodes
+
+    def count(actions, live):
+        counts[:] += np.bincount(actions[live], minlength=len(counts))
+
     try:
-        obs, _ = vec.reset()
-        acting, starts = Acting(network, episodes, "cpu"), None
-        while any(f is None for f in finished):
-            actions = acting(obs, starts, greedy)[0].numpy()
-            live = np.array([f is None for f in finished])
-            counts += np.bincount(actions[live], minlength=len(counts))
-            obs, _, terminated, truncated, infos = vec.step(actions)
-            starts = terminated | truncated
-            for i, info in enumerate(infos):
-                if finished[i] is None and "episode" in info:
-                    finished[i] = info["episode"]
+        finished = play_episodes(network, vec, "cpu", greedy, max_steps=10**9, on_actions=count)
     finally:
         vec.close()
     success = float(np.mean([e["return"] > 0 for e in finished]))
