@@ -25,6 +25,11 @@ resident memory (env worker processes not included) and, on a GPU, its peak CUDA
 optimizer) and intrinsic reward module (networks, optimizer, statistics, normaliser), the memory
 the method itself adds beyond the interpreter, torch and the rollout.
 
+Transport rows (`--transport_rows`, subprocess workers): the raw vector env with its default
+shared-memory batch and with the pipes that carried every result before, both open at once and
+timed in alternating rounds (median of 3), 84x84 frames alone and with EC's raw 120x160 frames
+in the infos; `--variants=pipe_transport` (a default) times training with the pipes too.
+
 Reference rows, same run (benchmarks/reference_rates.py): the PPO update alone on one batch (the
 ceiling of any PPO with this batch shape) and Stable-Baselines3's PPO with the same envs,
 rollout, epochs and minibatches (`--peer=sb3`, the `bench` extra). PPO+ECO runs with its
@@ -50,6 +55,7 @@ from variants import RNET_METHODS, VARIANTS, applies, bindings
 from episodic_curiosity import checkpoint, configuration, envs
 from episodic_curiosity import devices
 from episodic_curiosity.agents import trainer
+from episodic_curiosity.envs.vector import TRANSPORTS
 from episodic_curiosity.launch import local, methods
 from episodic_curiosity.rnet.model import RNetwork
 from episodic_curiosity.rnet.offline import save_rnet
@@ -68,7 +74,9 @@ flags.DEFINE_list("rnet_widths", ["64", "16"], "R-network widths for ppo_plus_ec
 flags.DEFINE_string("device", "auto", "Torch device for training.")
 flags.DEFINE_integer("torch_threads", 0, "train_policy.torch_threads (0: the gin files' value).")
 flags.DEFINE_bool("all_scenarios", False, "Only measure raw steps/s of every scenario.")
-flags.DEFINE_list("variants", ["double_buffered"],
+flags.DEFINE_bool("transport_rows", True, "Raw rows of the vector env's two transports "
+                  "(shared memory, pipes), timed in alternating rounds.")
+flags.DEFINE_list("variants", ["double_buffered", "pipe_transport"],
                   f"Extra rows: the variant methods' training with a named option, one of "
                   f"{', '.join(VARIANTS)} (VARIANTS), or several joined by '+' "
                   "(bf16_rnet+compiled_scan).")
@@ -85,16 +93,54 @@ MAZE_TARGET = 300  # steps/s, single process, for the MiniWorld mazes
 FLAGS = flags.FLAGS
 
 
-def raw_steps_per_second(scenario, num_envs, workers, total_steps):
-    factories = envs.env_factories(scenario, envs.Split.POLICY_TRAINING, range(num_envs))
-    with envs.VecEnv(factories, num_workers=workers) as vec:
+def raw_steps_per_second(scenario, num_envs, workers, total_steps, transport="shared",
+                         keep_raw_obs=False):
+    factories = envs.env_factories(scenario, envs.Split.POLICY_TRAINING, range(num_envs),
+                                   keep_raw_obs=keep_raw_obs)
+    with envs.VecEnv(factories, num_workers=workers, transport=transport) as vec:
         vec.reset()
-        rng = np.random.default_rng(0)
-        iterations = max(1, total_steps // num_envs)
-        start = time.perf_counter()
-        for _ in range(iterations):
-            vec.step(rng.integers(0, vec.action_space.n, num_envs))
-        return iterations * num_envs / (time.perf_counter() - start)
+        return _stepping_rate(vec, total_steps)
+
+
+def _stepping_rate(vec, total_steps) -> float:
+    rng = np.random.default_rng(0)
+    iterations = max(1, total_steps // vec.num_envs)
+    start = time.perf_counter()
+    for _ in range(iterations):
+        vec.step(rng.integers(0, vec.action_space.n, vec.num_envs))
+    return iterations * vec.num_envs / (time.perf_counter() - start)
+
+
+def transport_rates(scenario, num_envs, workers, total_steps, keep_raw_obs=False,
+                    rounds=3) -> dict:
+    """{transport: median env steps/s} of the vector env's transports, both open at once and
+    timed in alternating rounds (a shared machine's load changes between rounds, not within)."""
+    factories = envs.env_factories(scenario, envs.Split.POLICY_TRAINING, range(num_envs),
+                                   keep_raw_obs=keep_raw_obs)
+    vecs = {t: envs.VecEnv(factories, num_workers=workers, transport=t)
+            for t in TRANSPORTS}
+    try:
+        rates = {t: [] for t in vecs}
+        for v in vecs.values():
+            v.reset()
+        for r in range(rounds):
+            for t in (list(vecs) if r % 2 else list(vecs)[::-1]):
+                rates[t].append(_stepping_rate(vecs[t], total_steps // rounds))
+        return {t: float(np.median(r)) for t, r in rates.items()}
+    finally:
+        for v in vecs.values():
+            v.close()
+
+
+def transport_rows(s, n, w, total_steps):
+    """Raw vector-env rows per transport, 84x84 frames alone and with EC's raw frames."""
+    rows = []
+    for raw in (False, True):
+        rates = transport_rates(s, n, w, total_steps, keep_raw_obs=raw)
+        what = ", raw frames in infos" if raw else ""
+        rows += [_row(f"raw env, {n} envs / {w} workers, {name}{what}", rates[t])
+                 for t, name in (("shared", "shared memory"), ("pipe", "pipes (before)"))]
+    return rows
 
 
 def tensor_megabytes(state) -> float:
@@ -277,6 +323,8 @@ def main(argv):
     vector = raw_steps_per_second(s, n, w, FLAGS.raw_steps)
     rows = [_row("raw env, 1 env in process", single),
             _row(f"raw env, {n} envs / {w} subprocess workers", vector)]
+    if w > 0 and FLAGS.transport_rows:
+        rows += transport_rows(s, n, w, FLAGS.raw_steps)
     if envs.get(s).engine == "minigrid":
         rows += [_row(name, rate) for name, rate in minigrid_rows.raw_rows(s, n, FLAGS.raw_steps)]
     rows += reference_rows(s, n) + method_rows(s, n, w)

@@ -10,6 +10,8 @@ RNET_METHODS = methods.with_r_network()
 # Named options a row can add (rows "<method> training, <variant>").
 VARIANTS = {
     "double_buffered": ["train_policy.double_buffered = True"],
+    # Today's collector before the shared-memory batch: results pickled through the pipes.
+    "pipe_transport": ["VecEnv.transport = 'pipe'"],
     "bf16": ["PPOConfig.precision = 'bf16'", "EpisodicCuriosity.precision = 'bf16'",
              "EpisodicCuriosityOnline.precision = 'bf16'"],
     "bf16_rnet": ["EpisodicCuriosity.precision = 'bf16'",
@@ -25,9 +27,10 @@ VARIANTS = {
 
 
 def applies(variant, method, workers):
-    """Double-buffering needs two worker groups; the R-network options need an R-network."""
+    """Double-buffering needs two worker groups, the transports one; the R-network options need
+    an R-network."""
     parts = variant.split("+")
-    if "double_buffered" in parts and workers < 2:
+    if "double_buffered" in parts and workers < 2 or "pipe_transport" in parts and workers < 1:
         return False
     rnet_only = {"bf16_rnet", "compiled_scan"} & set(parts)
     return not rnet_only or method in RNET_METHODS

@@ -248,3 +248,39 @@ def test_the_loop_stops_after_the_update_a_signal_came_in_with_its_checkpoint(
     assert fake.saved == saves
     assert str(stopped.value) == (f"stopped by SIGTERM at step {signal_in_update * BATCH}; "
                                   "rerun the same command to resume")
+
+
+# A parent holding a shared-memory vector env (vector.py's default transport), SIGKILLed.
+_SHARED_PARENT = """
+import sys, time
+import numpy as np
+from episodic_curiosity import envs
+if __name__ == "__main__":
+    factories = envs.env_factories("doom_basic", envs.Split.POLICY_TRAINING, range(2),
+                                   keep_raw_obs=True)
+    vec = envs.VecEnv(factories, num_workers=2)
+    vec.reset()
+    vec.step(np.zeros(2, int))
+    print(*[segment.name for segment in vec._shared.segments], flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_sigkilled_parent_of_a_shared_memory_vec_env_leaves_no_process_and_no_segment(
+        tmp_path):
+    script, out = tmp_path / "parent.py", tmp_path / "out.txt"
+    script.write_text(_SHARED_PARENT)
+    with open(out, "w") as stdout:
+        parent = subprocess.Popen([sys.executable, str(script)], stdout=stdout,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    while not out.read_text().strip() and parent.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    names = out.read_text().split()
+    assert parent.poll() is None and len(names) == 2, out.read_text()[-2000:]  # obs, raw frames
+    files = [pathlib.Path("/dev/shm") / name.lstrip("/") for name in names]
+    assert all(f.exists() for f in files)
+    parent.kill()
+    parent.wait()
+    assert left_after(parent.pid) == []  # workers, engines, the resource tracker
+    assert [f for f in files if f.exists()] == []  # unlinked by the resource tracker

@@ -5,6 +5,10 @@ Episodes reset in the same step they end: the returned observation starts the ne
 `info["final_obs"]` keeps the last one (PPO bootstraps truncated episodes from it). Likewise
 `info["raw_obs"]`, when the env gives it, belongs to the returned observation and
 `info["final_raw_obs"]` to the last one of the finished episode.
+
+Transports (`VecEnv.transport`, gin): "shared" (the default) has the workers write observations,
+rewards, episode ends and raw frames into one shared-memory batch (shared_buffer.py) and send
+only the infos through their pipes; "pipe" pickles every result through the pipes.
 """
 
 import contextlib
@@ -16,11 +20,18 @@ import sys
 import threading
 import time
 import traceback
+from typing import Annotated
 
+import gin
 import numpy as np
+
+from episodic_curiosity import validation
+from episodic_curiosity.envs import shared_buffer
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _CLOSE_SECONDS = 5  # a worker's time to close its envs before it is killed
+TRANSPORTS = ("shared", "pipe")
+Transport = Annotated[str, validation.one_of(*TRANSPORTS)]
 
 
 def _step_group(envs, actions):
@@ -82,22 +93,38 @@ def _worker(conn, env_fns, parent_pid=None, parent_thread_is_main=True):
     try:
         envs = [fn() for fn in env_fns]
         conn.send(("ok", (envs[0].observation_space, envs[0].action_space)))
-        while True:
-            command, payload = conn.recv()
-            if command == "step":
-                conn.send(("ok", _step_group(envs, payload)))
-            elif command == "reset":
-                conn.send(("ok", _reset_group(envs)))
-            elif command == "close":
-                for env in envs:
-                    env.close()
-                conn.send(("ok", None))
-                return
+        _serve(conn, envs)
     except (KeyboardInterrupt, EOFError):  # the parent is gone: so are its envs' engines
         _leave_with_engines()
     except Exception:  # report to the parent, which raises with the worker's traceback
         conn.send(("error", traceback.format_exc()))
         _leave_with_engines()
+
+
+def _serve(conn, envs) -> None:
+    """The parent's commands until "close". Once it attaches its shared batch ("attach"),
+    results go there and only the infos through the pipe."""
+    rows = None  # shared_buffer.WorkerRows
+    while True:
+        command, payload = conn.recv()
+        if command == "step":
+            results = _step_group(envs, payload)
+            conn.send(("ok", results if rows is None else rows.write(results, step=True)))
+        elif command == "reset":
+            results = _reset_group(envs)
+            conn.send(("ok", results if rows is None else rows.write(results, step=False)))
+        elif command == "attach":
+            spec, start = payload
+            rows = rows or shared_buffer.WorkerRows(start)
+            rows.attach(spec)
+            conn.send(("ok", None))
+        elif command == "close":
+            for env in envs:
+                env.close()
+            if rows is not None:
+                rows.close()
+            conn.send(("ok", None))
+            return
 
 
 def _leave_with_engines() -> None:
@@ -117,18 +144,35 @@ def _drain_until_exit(conn, proc, deadline: float) -> None:
             return
 
 
+@gin.configurable(allowlist=["transport"])
 class VecEnv:
-    """`len(env_fns)` environments; `num_workers=0` steps them in this process."""
+    """`len(env_fns)` environments; `num_workers=0` steps them in this process.
 
-    def __init__(self, env_fns, num_workers: int = 0):
-        self.num_envs = len(env_fns)
-        self._conns, self._procs, self._envs = [], [], []
+    transport (gin): how subprocess workers return results, "shared" or "pipe" (module
+    docstring); the same results either way.
+    """
+
+    def __init__(self, env_fns, num_workers: int = 0, transport: Transport = "shared"):
+        validation.choice(*TRANSPORTS)("VecEnv.transport", transport)
+        self.num_envs, self.transport = len(env_fns), transport
+        self._conns, self._procs, self._envs, self._shared = [], [], [], None
         if num_workers <= 0:
             self._envs = [fn() for fn in env_fns]
             self.observation_space = self._envs[0].observation_space
             self.action_space = self._envs[0].action_space
             return
         groups = np.array_split(np.arange(self.num_envs), min(num_workers, self.num_envs))
+        self._group_slices = [slice(int(g[0]), int(g[-1]) + 1) for g in groups]
+        try:
+            self._start_workers(env_fns, groups)
+            if transport == "shared":
+                self._shared = shared_buffer.SharedBatch(self.num_envs, self.observation_space)
+                self._attach(self._shared.segments[0].spec)
+        except BaseException:  # a worker failed to start, or the segment to open: none left
+            self.close()
+            raise
+
+    def _start_workers(self, env_fns, groups) -> None:
         context = mp.get_context("spawn")  # no fork: the parent may hold torch threads
         on_main = threading.current_thread() is threading.main_thread()
         for group in groups:
@@ -141,7 +185,13 @@ class VecEnv:
             self._procs.append(proc)
         spaces = [self._receive(conn) for conn in self._conns]
         self.observation_space, self.action_space = spaces[0]
-        self._group_slices = [slice(int(g[0]), int(g[-1]) + 1) for g in groups]
+
+    def _attach(self, spec) -> None:
+        """Every worker maps the shared segment `spec` (its rows from its group's start)."""
+        for conn, group in zip(self._conns, self._group_slices):
+            conn.send(("attach", (spec, group.start)))
+        for conn in self._conns:
+            self._receive(conn)
 
     @staticmethod
     def _receive(conn):
@@ -174,7 +224,12 @@ class VecEnv:
 
     def step_wait(self, part: int) -> list:
         """The (obs, reward, terminated, truncated, info) of each env of part `part`."""
-        return [item for w in self._part_workers[part] for item in self._receive(self._conns[w])]
+        workers = self._part_workers[part]
+        replies = [item for w in workers for item in self._receive(self._conns[w])]
+        if self._shared is None:
+            return replies
+        rows = slice(self._group_slices[workers[0]].start, self._group_slices[workers[-1]].stop)
+        return list(zip(*self._shared.read(rows, replies)))
 
     @staticmethod
     def stack(results):
@@ -184,6 +239,7 @@ class VecEnv:
                 np.asarray(truncated), list(infos))
 
     def _run(self, command, actions=None):
+        """Per-env results (in process, or the pipe transport), or the infos (shared)."""
         if self._envs:
             return _step_group(self._envs, actions) if command == "step" else _reset_group(self._envs)
         for conn, group in zip(self._conns, self._group_slices):
@@ -191,11 +247,31 @@ class VecEnv:
         return [item for conn in self._conns for item in self._receive(conn)]
 
     def reset(self):
-        results = self._run("reset")
-        return np.stack([obs for obs, _ in results]), [info for _, info in results]
+        if self._shared is None:
+            results = self._run("reset")
+            return np.stack([obs for obs, _ in results]), [info for _, info in results]
+        infos = self._run("reset")
+        obs = self._shared.read(slice(None), infos, step=False)
+        fields = shared_buffer.info_fields(infos, known=self._shared.arrays)
+        if fields:  # raw frames: shared from the next step on
+            self._attach(self._shared.add(fields))
+        return obs, infos
 
     def step(self, actions):
-        return self.stack(self._run("step", np.asarray(actions)))
+        if self._shared is None:
+            return self.stack(self._run("step", np.asarray(actions)))
+        return self._shared.read(slice(None), self._run("step", np.asarray(actions)))
+
+    def shared_observations(self) -> np.ndarray | None:
+        """The shared observation batch itself (None without one): the last step's, until the
+        next step is sent. For a caller that copies it to the GPU itself, after
+        `pin_shared_memory`, rather than copying the batch `step` returns."""
+        return None if self._shared is None else self._shared.arrays["obs"]
+
+    def pin_shared_memory(self) -> bool:
+        """Page-locks the shared segments for CUDA copies; False without CUDA or segments (the
+        raw-frame segment, made at the first reset, is pinned by a call after it)."""
+        return self._shared is not None and self._shared.pin()
 
     def close(self):
         """Closes every env; a worker that has not exited within _CLOSE_SECONDS (stuck, or
@@ -215,7 +291,9 @@ class VecEnv:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.join()
             conn.close()
-        self._envs, self._conns, self._procs = [], [], []
+        if self._shared is not None:  # after the workers: none of them writes any more
+            self._shared.close()
+        self._envs, self._conns, self._procs, self._shared = [], [], [], None
 
     def __enter__(self):
         return self
