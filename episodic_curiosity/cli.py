@@ -43,6 +43,16 @@ def disk_full_line(error: OSError) -> str:
             "limit, ulimit -f) and rerun the same command to resume from the last checkpoint")
 
 
+def _lost_rank_line(error) -> str | None:
+    """A collective that failed because another rank of the run died or hung (many ranks)."""
+    from episodic_curiosity import distributed  # torch: only where a run has ranks
+    if not distributed.active() or distributed.world_size() < 2:
+        return None
+    return (f"rank {distributed.rank()} of {distributed.world_size()} lost another rank of the "
+            f"run ({' '.join(_first_line(error).split())[:160]}); rerun the same command to "
+            "resume from the last checkpoint")
+
+
 def run(main):
     """absl app.run for `main(argv)`: one line on stderr instead of a traceback for bad input
     (exit 2), a failed write (exit 1) and SIGINT / SIGTERM (exit 130 / 143)."""
@@ -61,6 +71,9 @@ def run(main):
             print(_first_line(e), file=sys.stderr, flush=True)
             sys.exit(e.exit_code)
         except (OSError, RuntimeError) as e:
+            if (lost := _lost_rank_line(e)) is not None:
+                print(f"error: {lost}", file=sys.stderr, flush=True)
+                sys.exit(1)
             if (full := errors.disk_error(e)) is None:
                 raise
             print(f"error: {disk_full_line(full)}", file=sys.stderr)

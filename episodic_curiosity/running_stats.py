@@ -1,13 +1,19 @@
 """Running mean and variance, merged batch by batch exactly (Chan et al.), as baselines' is and
-with its start (mean 0, var 1, count 1e-4): RND's observation and reward statistics."""
+with its start (mean 0, var 1, count 1e-4): RND's observation and reward statistics.
+
+With many ranks each batch is first merged over all ranks (distributed.merged_moments, as RND's
+MPI code did), so every rank holds the statistics of the union of the ranks' data."""
 
 import torch
+
+from episodic_curiosity import distributed
 
 
 class RunningMeanStd:
     """Mean and variance of everything seen, element-wise over `shape`."""
 
-    def __init__(self, shape=(), device="cpu", epsilon: float = 1e-4):
+    def __init__(self, shape=(), device="cpu", epsilon: float = 1e-4, synced: bool = True):
+        self.synced = synced  # merge each batch over ranks (every rank must call `update`)
         self.mean = torch.zeros(shape, dtype=torch.float64, device=device)
         self.var = torch.ones(shape, dtype=torch.float64, device=device)
         self.count = epsilon
@@ -16,6 +22,8 @@ class RunningMeanStd:
         """batch: [B, *shape]."""
         batch = batch.to(self.mean.device, torch.float64)
         batch_mean, batch_var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        if self.synced:
+            batch_mean, batch_var, n = distributed.merged_moments(batch_mean, batch_var, n)
         total = self.count + n
         delta = batch_mean - self.mean
         self.mean = self.mean + delta * n / total

@@ -4,6 +4,9 @@ update -> log, then evaluate and checkpoint on their cadence.
 It receives its collaborators ready-made (the trainer builds them from gin and the run
 directory), as Acme's EnvironmentLoop does, so each can be replaced or tested alone and the loop
 reads as the algorithm.
+
+Many ranks: each runs this loop on its own envs in lockstep; the ranks agree on a stop signal at
+the same update boundary (any rank's), and rank 0's log sees every rank's finished episodes.
 """
 
 import contextlib
@@ -14,7 +17,7 @@ from typing import Callable
 import torch
 from torch.profiler import record_function
 
-from episodic_curiosity import errors
+from episodic_curiosity import distributed, errors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,8 +65,8 @@ class TrainingLoop:
         after a checkpoint of the last one, with errors.Stopped."""
         saved = update  # a resumed run's checkpoint is this update's
         while update < self.cadence.num_updates:
-            if errors.stop_requested():
-                self._stop(step, update, saved)
+            if signum := distributed.any_rank(errors.stop_requested()):
+                self._stop(signum, step, update, saved)
             clip_coef, losses, finished = self._train_once(update)
             update += 1
             step += self.batch_size
@@ -78,8 +81,7 @@ class TrainingLoop:
                 saved = update
         return step
 
-    def _stop(self, step: int, update: int, saved: int):
-        signum = errors.stop_requested()
+    def _stop(self, signum: int, step: int, update: int, saved: int):
         name = errors.signal_name(signum)
         if update == 0:  # nothing trained: a step-0 checkpoint would only make a fresh run odd
             raise errors.Stopped(signum, f"stopped by {name} before the first update; rerun the "
@@ -92,7 +94,7 @@ class TrainingLoop:
     def _train_once(self, update: int):
         """One rollout and one PPO update on it: (clip coefficient, losses, finished episodes)."""
         clip_coef = self.learner.schedule(update / self.cadence.num_updates)
-        finished = self.collector.collect()
+        finished = distributed.gather_objects(self.collector.collect())
         with record_function("gae"):
             advantages, returns = self.learner.advantages(
                 self.rollout, self.collector.last_value(), self.collector.done)

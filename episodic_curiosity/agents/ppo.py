@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from episodic_curiosity import validation
+from episodic_curiosity import distributed, validation
 from episodic_curiosity.agents.normalizers import IntrinsicRewardNormalizer
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.validation import Count, Real, RecurrentCore, Unit
@@ -155,15 +155,34 @@ def two_stream_gae(ext_rewards, int_rewards, values, dones, last_value, last_don
     return advantages, torch.stack([ext_ret, int_ret], -1)
 
 
+def normalized(advantages: torch.Tensor) -> torch.Tensor:
+    """(A - mean) / (std + 1e-8), mean and (unbiased) std over every rank's minibatch."""
+    if not distributed.active():
+        return (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    a = advantages.detach().to(torch.float64)
+    sums = distributed.all_reduce_sum(torch.stack([a.sum(), (a * a).sum(),
+                                                   torch.tensor(float(a.numel()), dtype=a.dtype,
+                                                                device=a.device)]))
+    total, squares, n = sums.tolist()
+    mean = total / n
+    std = max((squares - n * mean * mean) / max(n - 1, 1), 0.0) ** 0.5
+    return (advantages - mean) / (std + 1e-8)
+
+
 class PPOLearner:
     """Owns the network and optimizer; `update` does the epochs of minibatch steps on a rollout.
 
     two_stream: the rollout's intrinsic rewards are a stream of their own (the network then has
     two value heads); the learner owns the intrinsic-reward normaliser, saved with it.
+
+    Many ranks (distributed.py): each updates on its own rollout, with the advantages normalised
+    by the statistics of all ranks' minibatches and the gradients averaged over ranks before
+    clipping, so R ranks x E envs make the update of 1 rank x R*E envs on the same data.
     """
 
     def __init__(self, network: nn.Module, config: PPOConfig, two_stream: bool = False):
         self.network, self.config, self.two_stream = network, config, two_stream
+        distributed.broadcast_module(network)  # rank 0's initial weights on every rank
         self.optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate,
                                           eps=config.adam_eps)
         device = next(network.parameters()).device
@@ -208,7 +227,7 @@ class PPOLearner:
                 dist = Categorical(logits=logits.float(), validate_args=False)
                 advantages = mb["advantages"]
                 if c.norm_adv:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                    advantages = normalized(advantages)
                 pg_loss, clip_fraction, approx_kl = policy_loss(
                     dist.log_prob(mb["actions"]), mb["logprobs"], advantages, clip_coef)
                 v_loss = heads_value_loss(new_value.float(), mb["values"], mb["returns"],
@@ -217,6 +236,7 @@ class PPOLearner:
                 loss = pg_loss - c.ent_coef * entropy + c.vf_coef * v_loss
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                distributed.average_gradients(self.network.parameters())
                 if c.max_grad_norm:  # 0: no clipping (RND)
                     nn.utils.clip_grad_norm_(self.network.parameters(), c.max_grad_norm)
                 self.optimizer.step()

@@ -128,3 +128,24 @@ class RunLogger:
             f.close()
         absl_logging.get_absl_logger().removeHandler(self._file_handler)
         self._file_handler.close()
+
+
+class SilentLogger:
+    """A rank > 0's logger: it keeps the return window's shape and writes nothing (rank 0 logs
+    every rank's episodes, gathered by the loop)."""
+
+    def __init__(self):
+        self.recent = collections.deque(maxlen=TRAIN_REWARD_WINDOW)
+
+    def update(self, step, update, fps, learner_stats, finished, bonus_stats) -> None:
+        del step, update, fps, learner_stats, bonus_stats
+        self.recent.extend(finished)
+
+    def console(self, *args) -> None:
+        del args
+
+    def evaluation(self, *args) -> None:
+        del args
+
+    def close(self) -> None:
+        pass

@@ -5,13 +5,25 @@ state, checked against the run that loads it."""
 import numpy as np
 import torch
 
-from episodic_curiosity import checkpoint
+from episodic_curiosity import checkpoint, distributed
 from episodic_curiosity.errors import UsageError
 
 
 def _meta(scenario_name, network, intrinsic) -> dict:
-    return {"scenario": scenario_name, "obs_shape": list(network.obs_shape),
+    meta = {"scenario": scenario_name, "obs_shape": list(network.obs_shape),
             "num_actions": network.num_actions, "intrinsic_reward": intrinsic.checkpoint_name}
+    if distributed.world_size() > 1:  # one rank writes none: its checkpoints stay as they were
+        meta["num_ranks"] = distributed.world_size()
+    return meta
+
+
+def _check_ranks(directory, saved: dict) -> None:
+    """The update counter counts batches of all ranks: a resume keeps the rank count."""
+    ranks, mine = saved.get("num_ranks", 1), distributed.world_size()
+    if ranks != mine:
+        raise UsageError(f"checkpoint in {directory} was written by a run of {ranks} rank(s), "
+                         f"this one has {mine}; rerun with --num_ranks={ranks}, or pass a new "
+                         "--run_number or --workdir")
 
 
 def restore(directory, scenario_name, network, learner, intrinsic,
@@ -29,6 +41,8 @@ def restore(directory, scenario_name, network, learner, intrinsic,
         return 0, 0, []
     mine = _meta(scenario_name, network, intrinsic)
     saved = state.get("meta", {})
+    _check_ranks(directory, saved)
+    mine.pop("num_ranks", None)
     # Keys an older version did not write are not checked (its checkpoints stay resumable).
     if any(saved[k] != mine[k] for k in mine if k in saved):
         raise UsageError(f"checkpoint in {directory} was written for {saved}, this run is {mine}; "

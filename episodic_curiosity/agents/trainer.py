@@ -8,18 +8,25 @@ the one place configuration becomes those objects.
 Resumable: a rerun on the same run directory loads the newest checkpoint (network, optimizer,
 counters, RNG state, intrinsic-reward state), cuts CSV rows written after it, and carries on,
 with the run's own configuration (run_config.py: another one is refused unless accepted).
+
+Many ranks (torchrun, or the launcher's --num_ranks; distributed.py): each rank runs this with
+its own envs (the next block of level seeds) and RNG offset; rank 0 writes the run directory and
+evaluates, every rank resumes from its checkpoints. One rank is the plain run.
 """
 
 import dataclasses
 import os
+import random
+
+import numpy as np
 
 import gin
 import torch
 from absl import logging as absl_logging
 from torch.profiler import record_function
 
-from episodic_curiosity import allocator, envs, run_config
-from episodic_curiosity.agents import evaluation, networks, ppo, run_state
+from episodic_curiosity import allocator, distributed, envs, run_config
+from episodic_curiosity.agents import evaluation, networks, ppo, run_log, run_state
 from episodic_curiosity.agents.collector import make_collector
 from episodic_curiosity.agents.loop import Cadence, TrainingLoop
 from episodic_curiosity.agents.rollout import Rollout
@@ -49,7 +56,7 @@ def _build(scenario, device, obs_size, torch_threads, intrinsic_reward,
     if keep_freed_memory:
         allocator.keep_freed_memory()
     config = ppo.PPOConfig()
-    device = resolve_device(device)
+    device = distributed.init(resolve_device(device))
     if torch_threads:
         torch.set_num_threads(torch_threads)
     if device.type == "cuda":  # fixed shapes: cuDNN picks its fastest kernels once
@@ -74,16 +81,64 @@ def _workers(asked: int | None, num_envs: int) -> int:
 
 
 def _open_envs(scenario, seed, num_envs, obs_size, num_workers, eval_envs, eval_workers):
-    """The training envs (run `seed`'s POLICY_TRAINING levels) and one evaluation env per
-    held-out split (the same levels for every run)."""
-    indices = range(seed * num_envs, (seed + 1) * num_envs)
+    """The training envs (run `seed`'s POLICY_TRAINING levels; rank r of R ranks the r-th block
+    of the run's R * num_envs, so R x E envs play the levels of 1 x R*E) and, on rank 0 only, one
+    evaluation env per held-out split (the same levels for every run)."""
+    first = (seed * distributed.world_size() + distributed.rank()) * num_envs
+    indices = range(first, first + num_envs)
     train_env = envs.VecEnv(
         envs.env_factories(scenario, envs.Split.POLICY_TRAINING, indices, obs_size),
         _workers(num_workers, num_envs))
+    if not distributed.is_writer():
+        return train_env, {}
     eval_env = {split: envs.VecEnv(envs.env_factories(scenario, sp, range(eval_envs), obs_size),
                                    _workers(eval_workers, eval_envs))
                 for split, sp in (("valid", envs.Split.VALIDATION), ("test", envs.Split.TEST))}
     return train_env, eval_env
+
+
+def _restore(run_dir, scenario, run, seed, config_text, accept_config_change):
+    """(step, update, recent episodes, config change): rank 0 creates the run directory, loads
+    its checkpoint and checks the configuration; the other ranks then load the same checkpoint
+    (a fresh run: rank 0's initial state). Each rank > 0 then draws from its own RNG stream."""
+    change = None
+    if distributed.is_writer():
+        run_dir.create()
+        restored = run_state.restore(run_dir.checkpoints, scenario, run.network, run.learner,
+                                     run.intrinsic, seed)
+        change = run_config.check(run_dir, config_text, restored[1] > 0, accept_config_change)
+    distributed.barrier()  # rank 0's checks passed
+    if not distributed.is_writer():
+        restored = run_state.restore(run_dir.checkpoints, scenario, run.network, run.learner,
+                                     run.intrinsic, seed)
+    if distributed.world_size() > 1:
+        if restored[1] == 0:  # a fresh run: rank 0's reward networks and statistics everywhere
+            run.intrinsic.load_state_dict(distributed.broadcast_object(run.intrinsic.state_dict()))
+        run.intrinsic.sync_across_ranks()
+        _seed_rank(seed, restored[1])
+    return (*restored, change)
+
+
+def _seed_rank(seed: int, update: int) -> None:
+    """Rank r > 0: an RNG stream of its own (rank 0 keeps the checkpointed one)."""
+    if distributed.rank():
+        value = (seed * 1_000_003 + distributed.rank() * 7_919 + update) % 2**31
+        torch.manual_seed(value)
+        np.random.seed(value)
+        random.seed(value)
+
+
+def _open_log(run_dir, scenario, run, step, update, total_steps, config_text, change):
+    """(logger, first_config): rank 0's sinks, a silent one elsewhere; then the run's config is
+    recorded: everything is validated, from here on the run directory is written."""
+    if not distributed.is_writer():
+        return run_log.SilentLogger(), False
+    # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
+    # The logger checks progress.csv's columns before it writes anything.
+    log = RunLogger(run_dir, step if update else -1, run.intrinsic.stat_names,
+                    total_steps=total_steps, description=f"train {scenario}",
+                    config_text=config_text, log_success="success" in run.scenario.features)
+    return log, run_config.record(run_dir, config_text, change, step)
 
 
 def _num_updates(total_steps: int, batch_size: int) -> int:
@@ -151,24 +206,19 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
         raise UsageError("train_policy.bootstrap_time_limits with double_buffered is not "
                          "supported for a recurrent policy (the final observation's state has "
                          "moved on); drop one of the two")
-    run_dir.create()
-    step, update, recent = run_state.restore(run_dir.checkpoints, scenario, run.network,
-                                             run.learner, run.intrinsic, seed)
     config_text = gin.config_str()
-    change = run_config.check(run_dir, config_text, update > 0, accept_config_change)
-    num_updates = _num_updates(total_steps, run.config.batch_size)
+    step, update, recent, change = _restore(run_dir, scenario, run, seed, config_text,
+                                            accept_config_change)
+    batch_size = run.config.batch_size * distributed.world_size()  # all ranks' steps
+    num_updates = _num_updates(total_steps, batch_size)
     if update >= num_updates:  # said before any env worker starts: a rerun is a no-op
-        print(f"{run_dir.path} is done: step {step} of {total_steps} trained; to train it "
-              "further, rerun with a larger train_policy.total_steps", flush=True)
+        if distributed.is_writer():
+            print(f"{run_dir.path} is done: step {step} of {total_steps} trained; to train it "
+                  "further, rerun with a larger train_policy.total_steps", flush=True)
         return step
-    # A fresh run keeps no row (not even one at step 0); a resumed one keeps rows up to its step.
-    # The logger checks progress.csv's columns before it writes anything.
-    log = RunLogger(run_dir, step if update else -1, run.intrinsic.stat_names,
-                    total_steps=total_steps, description=f"train {scenario}",
-                    config_text=config_text, log_success="success" in run.scenario.features)
+    log, first_config = _open_log(run_dir, scenario, run, step, update, total_steps, config_text,
+                                  change)
     log.recent.extend(recent)  # the return window goes on where the checkpoint left it
-    # Everything is validated: from here on the run directory is written.
-    first_config = run_config.record(run_dir, config_text, change, step)
     absl_logging.info("%s %s at step %d of %d in %s on %s", "resuming" if step else "starting",
                       scenario, step, total_steps, run_dir.path, run.device)
     config = run.config
@@ -177,13 +227,15 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
     rollout = Rollout(config.num_steps, config.num_envs, run.network.obs_shape, run.device,
                       run.network.value_heads)
 
-    @record_function("evaluate")
+    @record_function("evaluate")  # eval_env is empty on ranks > 0
     def evaluate(at_step):
         for split, env in eval_env.items():
             _, episodes = evaluation.evaluate(run.network, env, run.device, eval_greedy)
             log.evaluation(split, at_step, episodes)
 
     def save(at_step, at_update):
+        if not distributed.is_writer():
+            return
         with record_function("checkpoint"):
             run_state.save(run_dir.checkpoints, at_step, at_update, scenario, run.network,
                            run.learner, run.intrinsic, keep_checkpoints, log.recent)
@@ -198,7 +250,7 @@ def train_policy(run_dir: RunDir, scenario: str = gin.REQUIRED, total_steps: Cou
         cadence = Cadence(num_updates, eval_every_updates, checkpoint_every_updates,
                           update_threads)
         step = TrainingLoop(collector, run.learner, rollout, run.intrinsic, log, evaluate, save,
-                            config.batch_size, cadence).run(step, update)
+                            batch_size, cadence).run(step, update)
     finally:
         train_env.close()
         for env in eval_env.values():

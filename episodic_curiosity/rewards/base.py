@@ -10,6 +10,7 @@ import abc
 
 import numpy as np
 
+from episodic_curiosity import distributed
 from episodic_curiosity.errors import UsageError
 
 
@@ -76,6 +77,14 @@ class IntrinsicReward(abc.ABC):
     def update(self, step: int) -> None:
         """Called after every PPO update with the agent step count; may train own networks
         (on the transitions it saw in `compute` since the last update)."""
+
+    def sync_across_ranks(self) -> None:
+        """Many ranks: every optimizer this reward owns averages its gradients over ranks at each
+        step (distributed.sync_optimizer), so its networks stay one model; a no-op for one rank.
+        The trainer calls it once the reward is built; a reward that steps a rank-dependent
+        number of times must agree on the count first (distributed.min_over_ranks)."""
+        for optimizer in distributed.optimizers_of(self):
+            distributed.sync_optimizer(optimizer)
 
     def _record(self, **values):
         for name, value in values.items():

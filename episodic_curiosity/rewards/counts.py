@@ -10,6 +10,7 @@ import collections
 import gin
 import numpy as np
 
+from episodic_curiosity import distributed
 from episodic_curiosity.rewards.base import IntrinsicReward, done_mask, require_feature
 from episodic_curiosity.validation import Real
 
@@ -61,18 +62,37 @@ class StateCounts(IntrinsicReward):
         require_feature(scenario, "state_key", "count-based bonuses")
         self.coef = coef
         self.counts = collections.Counter()
+        # Many ranks: this rank's visits since the last update, for the other ranks' tables.
+        self._new = collections.Counter() if distributed.world_size() > 1 else None
 
     def begin(self, obs, infos):
-        self.counts.update(info["state_key"] for info in infos)
+        self._count(info["state_key"] for info in infos)
+
+    def _count(self, keys) -> None:
+        keys = list(keys)
+        self.counts.update(keys)
+        if self._new is not None:
+            self._new.update(keys)
+
+    def update(self, step):
+        """Many ranks: every rank's new visits join every rank's table (one table for the run;
+        the other ranks' visits of a rollout arrive at its end)."""
+        if self._new is None:
+            return
+        parts = distributed.gather_objects([self._new])
+        for rank, part in enumerate(parts):
+            if rank != distributed.rank():
+                self.counts.update(part)
+        self._new = collections.Counter()
 
     def compute(self, obs, actions, next_obs, terminated, truncated, infos):
         done = done_mask(terminated, truncated)
         visits = np.empty(self.num_envs, np.float32)
         for i, info in enumerate(infos):
-            self.counts[info["state_key"]] += 1
+            self._count([info["state_key"]])
             visits[i] = self.counts[info["state_key"]]
             if done[i]:
-                self.counts[info["state_key_reset"]] += 1
+                self._count([info["state_key_reset"]])
         bonus = (self.coef / np.sqrt(visits)).astype(np.float32)
         self._record(bonus_mean=bonus.mean(), distinct_states=len(self.counts))
         return bonus

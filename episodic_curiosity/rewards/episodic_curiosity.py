@@ -15,7 +15,7 @@ import gin
 import numpy as np
 import torch
 
-from episodic_curiosity import validation
+from episodic_curiosity import distributed, validation
 from episodic_curiosity.errors import UsageError
 from episodic_curiosity.rewards.base import IntrinsicReward
 from episodic_curiosity.rewards.episodic_memory import EpisodicMemory
@@ -265,9 +265,14 @@ class EpisodicCuriosityOnline(EpisodicCuriosity):
         first, second, labels = self.trainer.sample(lengths, max(pairs_per_pass(lengths), 2),
                                                     self.rng)
         train = (95 * len(labels)) // 100
+        # Many ranks: each steps the shared R-network as often as the one with fewest pairs.
+        batches = train // self.trainer.batch_size
+        if self.steps_per_epoch is not None:
+            batches = min(batches, self.steps_per_epoch)
+        batches = distributed.min_over_ranks(batches)
         for _ in range(self.epochs):
             self.trainer.train_epoch(frames, first[:train], second[:train], labels[:train],
-                                     self.rng, self.steps_per_epoch)
+                                     self.rng, batches)
         if train < len(labels):
             predicted = self.trainer.probabilities(frames, first[train:], second[train:]) > 0.5
             self.last_accuracy = float((predicted == labels[train:]).mean())

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from episodic_curiosity import validation
+from episodic_curiosity import distributed, validation
 from episodic_curiosity.agents.networks import is_symbolic
 from episodic_curiosity.rewards.base import IntrinsicReward, reached_obs
 from episodic_curiosity.running_stats import RunningMeanStd
@@ -101,7 +101,7 @@ class RE3(IntrinsicReward):
             distance_scale = 1.0
         beta = self.beta()
         bonus = (beta * torch.log(distance / distance_scale + 1.0)).cpu().numpy()
-        self.steps += len(bonus)
+        self.steps += len(bonus) * distributed.world_size()  # t counts every rank's steps
         self._record(bonus_mean=bonus.mean(), knn_distance_mean=distance.mean().item(),
                      beta=beta)
         return bonus.astype(np.float32)
