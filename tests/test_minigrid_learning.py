@@ -1,14 +1,15 @@
-"""Learning on MiniGrid: on DoorKey-8x8, RND finds the goal within half a million steps where
-PPO alone does not.
+"""Learning on MiniGrid: on MultiRoom-N7-S4 (RIDE's task), RND finds the goal within 410k
+steps where PPO alone never does.
 
 Every method runs the MiniGrid family's PPO (gin/scenarios/minigrid.gin: rl-starter-files'
-settings) at its own gin defaults for the bonus; fixed seed (run 0), envs in process. The metric
-is the run's own final evaluation: the share of 32 TEST-layout episodes in which the
-(stochastic) policy reaches the goal (success_test.csv), as the RIDE paper reports solved
-episodes. Measured with this seed (docs/results.md, 2026-12-07, evaluation every 50 updates):
-TEST success at 409,600 / 512,000 steps: PPO 0 / 0 (still 0 at 1M), RND 1.0 / 1.0, RIDE
-0.72 / 1.0, counts 0.03 / 0.16 (1.0 at 1M). Smaller tasks no longer separate the methods under
-this PPO: on DoorKey-5x5 and MultiRoom-N2-S4 PPO alone solves them within 20-40k steps.
+settings) at its own gin defaults for the bonus; envs in process. The metric is the run's own
+final evaluation: the share of 32 TEST-layout episodes in which the (stochastic) policy reaches
+the goal (success_test.csv), as the RIDE paper reports solved episodes. Measured on 3 seeds
+(docs/results.md, N7-S4 grid): TEST success at 409,600 steps PPO 0 ± 0 (0 at every evaluation
+to 2M), RND 0.99 ± 0.018. Training is not bit-reproducible from run to run (measured
+2026-12-08: two runs of one command differ from the first update), so the test uses the task
+where every seed separates, not one seed's curve: DoorKey-8x8 separates PPO from RND on only
+some seeds (RND 2 of 3 by 1M steps, PPO 1 of 3).
 """
 
 import csv
@@ -17,10 +18,9 @@ import pytest
 
 from episodic_curiosity.launch import local
 
-SCENARIO = "minigrid_doorkey_8x8"
-BUDGET = 512000  # agent steps per method: 250 updates of 16 x 128
-# One thread for the update too: the numerics the result grid (docs/results.md) ran with, so its
-# measured curves for this seed apply (two update threads sum in another order: another run).
+SCENARIO = "minigrid_multiroom_n7_s4"
+BUDGET = 409600  # agent steps per method: 200 updates of 16 x 128
+# One thread for the update too, as the result grid (docs/results.md) ran.
 QUIET = [f"train_policy.total_steps = {BUDGET}", "train_policy.eval_every_updates = 100000",
          "train_policy.checkpoint_every_updates = 50", "train_policy.update_threads = 1"]
 MARGIN = 0.5

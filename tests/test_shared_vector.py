@@ -156,9 +156,16 @@ def test_shared_observations_are_the_buffer_and_returned_ones_are_copies():
 
 
 def test_the_benchmark_times_both_transports_in_one_run():
+    # In a child: throughput.py defines absl flags at import, as other binaries in this suite do.
+    import json
+    import subprocess
     import sys
     from conftest import REPO
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import throughput
-    rates = throughput.transport_rates("minigrid_doorkey_5x5", 2, 1, 60, rounds=2)
+    code = ("import json, sys; sys.path.insert(0, 'benchmarks'); import throughput; "
+            "print(json.dumps(throughput.transport_rates('minigrid_doorkey_5x5', 2, 1, 60, "
+            "rounds=2)))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rates = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(rates) == {"shared", "pipe"} and all(0 < r < float("inf") for r in rates.values())
